@@ -1,0 +1,56 @@
+// Agent registry and construction by name.
+#include "ludus/agents/agent.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace ludus {
+
+AgentRegistry& AgentRegistry::global() {
+  static AgentRegistry registry;
+  return registry;
+}
+
+bool AgentRegistry::add(AgentEntry entry) {
+  if (find(entry.name)) return false;
+  entries_.push_back(std::move(entry));
+  return true;
+}
+
+const AgentEntry* AgentRegistry::find(const std::string& name) const {
+  for (const auto& e : entries_)
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+std::vector<const AgentEntry*> AgentRegistry::entries() const {
+  std::vector<const AgentEntry*> out;
+  for (const auto& e : entries_) out.push_back(&e);
+  return out;
+}
+
+std::vector<std::string> agents_for(const std::string& env_name) {
+  std::vector<std::string> names;
+  for (const auto* e : AgentRegistry::global().entries())
+    if (e->games.empty() || std::find(e->games.begin(), e->games.end(), env_name) != e->games.end())
+      names.push_back(e->name);
+  return names;
+}
+
+std::unique_ptr<Agent> make_agent(const std::string& spec, const std::string& env_name) {
+  const size_t colon = spec.find(':');
+  const std::string name = spec.substr(0, colon);
+  AgentArgs args{env_name, colon == std::string::npos ? "" : spec.substr(colon + 1)};
+  const AgentEntry* e = AgentRegistry::global().find(name);
+  const bool plays = e && (e->games.empty() ||
+                           std::find(e->games.begin(), e->games.end(), env_name) != e->games.end());
+  if (!plays) {
+    std::string known;
+    for (const auto& n : agents_for(env_name)) known += (known.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("agent '" + name + "' " + (e ? "does not play" : "is unknown for") + " game '" +
+                                env_name + "'; agents for it: " + (known.empty() ? "(none)" : known));
+  }
+  return e->create(args);
+}
+
+}  // namespace ludus

@@ -1,0 +1,65 @@
+// The env contract: reset/step into caller-owned buffers, snapshots, draw lists.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ludus/engine/spec.hpp"
+
+namespace ludus {
+
+class Frame;
+
+// Views into caller-owned memory for one env. Sizes: obs = num_agents * obs_dim,
+// reward = num_agents; terminated/truncated are one flag for the whole env.
+struct StepView {
+  float* obs = nullptr;
+  float* reward = nullptr;
+  uint8_t* terminated = nullptr;
+  uint8_t* truncated = nullptr;
+};
+
+// How a finished (or running) match stands, for match runners and evaluation.
+struct MatchResult {
+  std::vector<double> team_scores;
+  int winner = -1;  // team index, or -1 for a draw (or not decided yet)
+  int64_t ticks = 0;
+};
+
+// A game instance. Implementations own their physics and RNG; nothing is shared
+// between instances, so a VecEnv may step many of them on different threads.
+//
+// Contract (checked for every registered env by the conformance suite):
+// - reset(seed) then the same actions give the same trajectory, bit for bit.
+// - step() reads num_agents * action_dim floats and writes every slot of `out`; it
+//   performs no allocation in steady state.
+// - terminated: the game ended by its rules; truncated: the tick limit was reached.
+//   After either, the caller must reset before stepping again.
+// - save_state() then load_state() on any instance of the same config continues
+//   exactly as the original would.
+class Env {
+ public:
+  virtual ~Env() = default;
+  Env() = default;
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+
+  virtual const EnvSpec& spec() const = 0;
+  // Starts a new episode and writes the first observations (rewards 0, flags 0).
+  virtual void reset(uint64_t seed, StepView out) = 0;
+  virtual void step(const float* actions, StepView out) = 0;
+  // Rewrites the current observations into `obs` (after load_state, for instance).
+  virtual void observe(float* obs) const = 0;
+
+  virtual void save_state(std::vector<uint8_t>& out) const = 0;
+  // Throws FormatError (bytes.hpp) if `bytes` is not a snapshot of this game/config.
+  virtual void load_state(std::span<const uint8_t> bytes) = 0;
+
+  virtual void draw(Frame& frame) const = 0;
+  virtual MatchResult result() const = 0;
+  virtual int64_t tick() const = 0;
+};
+
+}  // namespace ludus

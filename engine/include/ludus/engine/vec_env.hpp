@@ -1,0 +1,59 @@
+// VecEnv: N envs stepped by a thread pool into one contiguous batch.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ludus/engine/env.hpp"
+#include "ludus/engine/thread_pool.hpp"
+
+namespace ludus {
+
+// Batch layout (row-major, all contiguous):
+//   actions    [num_envs, num_agents, action_dim]  (written by the caller)
+//   obs        [num_envs, num_agents, obs_dim]
+//   rewards    [num_envs, num_agents]
+//   terminated [num_envs], truncated [num_envs]
+//   final_obs  [num_envs, num_agents, obs_dim]: for an env that ended this step, the
+//              last observation of the finished episode (obs already holds the new one).
+//
+// Auto-reset: an env that terminates or truncates is reset in the same step. Episode k
+// (k = 0, 1, ...) of env i is seeded with seed + i + k * num_envs, so results do not
+// depend on the thread count.
+class VecEnv {
+ public:
+  VecEnv(std::vector<std::unique_ptr<Env>> envs, int num_threads);
+
+  const EnvSpec& spec() const { return envs_.front()->spec(); }
+  int num_envs() const { return static_cast<int>(envs_.size()); }
+  int num_threads() const { return pool_.num_threads(); }
+  Env& env(int i) { return *envs_[static_cast<size_t>(i)]; }
+
+  void reset(uint64_t seed);
+  void step();
+
+  float* actions() { return actions_.data(); }
+  const float* obs() const { return obs_.data(); }
+  const float* final_obs() const { return final_obs_.data(); }
+  const float* rewards() const { return rewards_.data(); }
+  const uint8_t* terminated() const { return terminated_.data(); }
+  const uint8_t* truncated() const { return truncated_.data(); }
+  // Episodes finished so far by env i.
+  int64_t episodes(int i) const { return episode_[static_cast<size_t>(i)]; }
+
+ private:
+  StepView view(size_t i, float* obs);
+
+  std::vector<std::unique_ptr<Env>> envs_;
+  ThreadPool pool_;
+  int64_t obs_stride_ = 0, act_stride_ = 0, agents_ = 0;
+  uint64_t seed_ = 0;
+  std::vector<float> actions_, obs_, final_obs_, rewards_;
+  std::vector<uint8_t> terminated_, truncated_;
+  std::vector<int64_t> episode_;
+  std::vector<float> reset_rewards_;
+  std::vector<uint8_t> reset_flags_;
+};
+
+}  // namespace ludus

@@ -1,0 +1,320 @@
+// Conformance checks: spec, finiteness, determinism, snapshots, VecEnv threading, episodes.
+#include "ludus/engine/conformance.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <sstream>
+
+#include "ludus/engine/bytes.hpp"
+#include "ludus/engine/frame.hpp"
+#include "ludus/engine/registry.hpp"
+#include "ludus/engine/rng.hpp"
+#include "ludus/engine/vec_env.hpp"
+
+namespace ludus {
+namespace {
+
+struct Buffers {
+  std::vector<float> obs, reward;
+  uint8_t terminated = 0, truncated = 0;
+  explicit Buffers(const EnvSpec& s)
+      : obs(static_cast<size_t>(s.num_agents * s.obs_dim())), reward(static_cast<size_t>(s.num_agents)) {}
+  StepView view() { return StepView{obs.data(), reward.data(), &terminated, &truncated}; }
+  bool operator==(const Buffers& o) const {
+    return std::memcmp(obs.data(), o.obs.data(), obs.size() * sizeof(float)) == 0 &&
+           std::memcmp(reward.data(), o.reward.data(), reward.size() * sizeof(float)) == 0 &&
+           terminated == o.terminated && truncated == o.truncated;
+  }
+};
+
+void sample_action(const ActionSpace& space, Rng& rng, float* out) {
+  for (int d = 0; d < space.dim(); ++d) {
+    const auto u = static_cast<size_t>(d);
+    if (space.kind == SpaceKind::box)
+      out[d] = static_cast<float>(rng.uniform(space.low[u], space.high[u]));
+    else
+      out[d] = static_cast<float>(rng.below(static_cast<uint32_t>(space.nvec[space.kind == SpaceKind::discrete ? 0 : u])));
+  }
+}
+
+std::vector<float> random_actions(const EnvSpec& s, Rng& rng) {
+  std::vector<float> a(static_cast<size_t>(s.num_agents * s.action_dim()));
+  for (int i = 0; i < s.num_agents; ++i) sample_action(s.action_space, rng, a.data() + i * s.action_dim());
+  return a;
+}
+
+bool all_finite(const std::vector<float>& v) {
+  for (float x : v)
+    if (!std::isfinite(x)) return false;
+  return true;
+}
+
+class Checker {
+ public:
+  Checker(std::string env_name, ConfigTree options, ConformanceOptions conf)
+      : name_(std::move(env_name)), options_(std::move(options)), conf_(conf) {}
+
+  std::unique_ptr<Env> make() { return make_env(name_, options_); }
+
+  void run(const std::string& check, const std::function<std::string()>& body) {
+    CheckResult r{check, false, ""};
+    try {
+      r.detail = body();
+      r.passed = true;
+    } catch (const std::exception& e) {
+      r.detail = e.what();
+    }
+    results_.push_back(std::move(r));
+  }
+
+  static void require(bool cond, const std::string& what) {
+    if (!cond) throw std::runtime_error(what);
+  }
+
+  // Steps `env` for n ticks with actions from `rng`, resetting (seed + episode) when an
+  // episode ends; returns every step's buffers.
+  std::vector<Buffers> trajectory(Env& env, uint64_t seed, Rng rng, int64_t n) {
+    const EnvSpec& s = env.spec();
+    std::vector<Buffers> out;
+    Buffers b(s);
+    env.reset(seed, b.view());
+    out.push_back(b);
+    uint64_t episode = 0;
+    for (int64_t t = 0; t < n; ++t) {
+      auto a = random_actions(s, rng);
+      env.step(a.data(), b.view());
+      out.push_back(b);
+      if (b.terminated || b.truncated) env.reset(seed + ++episode, b.view());
+    }
+    return out;
+  }
+
+  std::vector<CheckResult> all() {
+    std::unique_ptr<Env> probe;
+    run("create", [&] {
+      probe = make();
+      return "created '" + name_ + "'";
+    });
+    if (!probe) return results_;
+    const EnvSpec spec = probe->spec();
+
+    run("spec", [&] {
+      spec.validate();
+      require(spec.name == name_, "spec name '" + spec.name + "' differs from the registered name");
+      return spec.describe();
+    });
+
+    run("reset_observations", [&] {
+      auto env = make();
+      Buffers b(spec);
+      std::fill(b.obs.begin(), b.obs.end(), NAN);
+      std::fill(b.reward.begin(), b.reward.end(), NAN);
+      b.terminated = b.truncated = 7;
+      env->reset(conf_.seed, b.view());
+      require(all_finite(b.obs), "reset left non-finite or unwritten observations");
+      for (float r : b.reward) require(r == 0.0f, "reset must write zero rewards");
+      require(b.terminated == 0 && b.truncated == 0, "reset must clear terminated/truncated");
+      require(env->tick() == 0, "tick() must be 0 after reset");
+      std::vector<float> again(b.obs.size());
+      env->observe(again.data());
+      require(again == b.obs, "observe() differs from the observations reset wrote");
+      float lo = INFINITY, hi = -INFINITY;
+      for (float x : b.obs) lo = std::min(lo, x), hi = std::max(hi, x);
+      std::ostringstream os;
+      os << "obs range after reset [" << lo << ", " << hi << "]";
+      return os.str();
+    });
+
+    run("determinism", [&] {
+      auto a = make();
+      auto b = make();
+      const auto ta = trajectory(*a, conf_.seed, Rng(conf_.seed + 1), conf_.trajectory_ticks);
+      const auto tb = trajectory(*b, conf_.seed, Rng(conf_.seed + 1), conf_.trajectory_ticks);
+      for (size_t t = 0; t < ta.size(); ++t)
+        require(ta[t] == tb[t], "same seed and actions diverged at step " + std::to_string(t));
+      Frame fa, fb;
+      a->draw(fa);
+      b->draw(fb);
+      require(fa == fb, "same state drew different frames");
+      auto c = make();
+      const auto tc = trajectory(*c, conf_.seed + 99, Rng(conf_.seed + 1), conf_.trajectory_ticks);
+      bool differs = false;
+      for (size_t t = 0; t < ta.size() && !differs; ++t) differs = !(ta[t] == tc[t]);
+      return std::to_string(ta.size()) + " steps identical" +
+             (differs ? "; another seed gives another trajectory" : "; note: the seed did not change the trajectory");
+    });
+
+    run("save_load", [&] {
+      auto a = make();
+      Rng rng(conf_.seed + 2);
+      Buffers ba(spec);
+      a->reset(conf_.seed, ba.view());
+      const int64_t warmup = std::max<int64_t>(1, std::min<int64_t>(conf_.trajectory_ticks / 2, spec.max_ticks / 2));
+      for (int64_t t = 0; t < warmup; ++t) {
+        auto act = random_actions(spec, rng);
+        a->step(act.data(), ba.view());
+        if (ba.terminated || ba.truncated) a->reset(conf_.seed + 1 + static_cast<uint64_t>(t), ba.view());
+      }
+      std::vector<uint8_t> snap;
+      a->save_state(snap);
+      require(!snap.empty(), "save_state wrote no bytes");
+      auto b = make();
+      Buffers bb(spec);
+      b->reset(conf_.seed + 777, bb.view());  // different episode, overwritten by load
+      b->load_state(snap);
+      require(b->tick() == a->tick(), "tick differs after load_state");
+      std::vector<float> oa(ba.obs.size()), ob(ba.obs.size());
+      a->observe(oa.data());
+      b->observe(ob.data());
+      require(oa == ob, "observations differ right after load_state");
+      std::vector<uint8_t> snap_b;
+      b->save_state(snap_b);
+      require(snap_b == snap, "a restored env saves different bytes than the original");
+      Rng ra(conf_.seed + 3), rb(conf_.seed + 3);
+      for (int64_t t = 0; t < conf_.trajectory_ticks; ++t) {
+        auto xa = random_actions(spec, ra);
+        auto xb = random_actions(spec, rb);
+        a->step(xa.data(), ba.view());
+        b->step(xb.data(), bb.view());
+        require(ba == bb, "restored env diverged from the original at step " + std::to_string(t) +
+                              " after the restore");
+        if (ba.terminated || ba.truncated) break;
+      }
+      // Damaged snapshots are refused with an exception, not a crash.
+      std::vector<uint8_t> cut(snap.begin(), snap.begin() + static_cast<long>(snap.size() / 2));
+      bool refused = false;
+      try {
+        b->load_state(cut);
+      } catch (const std::exception&) {
+        refused = true;
+      }
+      require(refused, "load_state accepted a snapshot cut to half its length");
+      refused = false;
+      try {
+        b->load_state(std::vector<uint8_t>{1, 2, 3});
+      } catch (const std::exception&) {
+        refused = true;
+      }
+      require(refused, "load_state accepted 3 garbage bytes");
+      return "snapshot of " + std::to_string(snap.size()) + " bytes at tick " + std::to_string(a->tick()) +
+             " continues identically; damaged snapshots refused";
+    });
+
+    run("vec_env_threads", [&] {
+      auto build = [&](int threads) {
+        std::vector<std::unique_ptr<Env>> envs;
+        for (int i = 0; i < conf_.vec_envs; ++i) envs.push_back(make());
+        return VecEnv(std::move(envs), threads);
+      };
+      VecEnv one = build(1), many = build(conf_.vec_threads);
+      one.reset(conf_.seed);
+      many.reset(conf_.seed);
+      Rng rng(conf_.seed + 4);
+      const size_t obs_n = static_cast<size_t>(conf_.vec_envs * spec.num_agents * spec.obs_dim());
+      const size_t act_n = static_cast<size_t>(conf_.vec_envs * spec.num_agents * spec.action_dim());
+      int64_t ends = 0;
+      for (int64_t t = 0; t < conf_.trajectory_ticks; ++t) {
+        for (size_t k = 0; k < act_n; k += static_cast<size_t>(spec.action_dim()))
+          sample_action(spec.action_space, rng, one.actions() + k);
+        std::copy_n(one.actions(), act_n, many.actions());
+        one.step();
+        many.step();
+        require(std::memcmp(one.obs(), many.obs(), obs_n * sizeof(float)) == 0 &&
+                    std::memcmp(one.rewards(), many.rewards(),
+                                static_cast<size_t>(conf_.vec_envs * spec.num_agents) * sizeof(float)) == 0 &&
+                    std::memcmp(one.terminated(), many.terminated(), static_cast<size_t>(conf_.vec_envs)) == 0 &&
+                    std::memcmp(one.truncated(), many.truncated(), static_cast<size_t>(conf_.vec_envs)) == 0,
+                "1 thread and " + std::to_string(conf_.vec_threads) + " threads differ at step " +
+                    std::to_string(t));
+        for (int e = 0; e < conf_.vec_envs; ++e) ends += one.terminated()[e] + one.truncated()[e];
+      }
+      return std::to_string(conf_.vec_envs) + " envs, 1 vs " + std::to_string(conf_.vec_threads) +
+             " threads identical over " + std::to_string(conf_.trajectory_ticks) + " steps (" +
+             std::to_string(ends) + " episode ends)";
+    });
+
+    run("episode_semantics", [&] {
+      auto env = make();
+      Buffers b(spec);
+      Rng rng(conf_.seed + 5);
+      env->reset(conf_.seed, b.view());
+      const int64_t limit = std::min<int64_t>(spec.max_ticks, conf_.random_ticks);
+      for (int64_t t = 1; t <= limit; ++t) {
+        auto act = random_actions(spec, rng);
+        env->step(act.data(), b.view());
+        require(env->tick() == t, "tick() is " + std::to_string(env->tick()) + " after " + std::to_string(t) + " steps");
+        if (b.truncated)
+          require(t == spec.max_ticks, "truncated at tick " + std::to_string(t) + " before max_ticks " +
+                                           std::to_string(spec.max_ticks));
+        if (b.terminated || b.truncated) {
+          const MatchResult r = env->result();
+          require(r.team_scores.size() == static_cast<size_t>(spec.num_teams), "result() must score every team");
+          require(r.winner >= -1 && r.winner < spec.num_teams, "result() winner out of range");
+          return std::string(b.terminated ? "terminated" : "truncated") + " at tick " + std::to_string(t) +
+                 ", winner " + std::to_string(r.winner);
+        }
+      }
+      require(limit < spec.max_ticks, "reached max_ticks without truncated being set");
+      return "no episode end within " + std::to_string(limit) + " ticks (max_ticks " +
+             std::to_string(spec.max_ticks) + ")";
+    });
+
+    run("random_endurance", [&] {
+      auto env = make();
+      Buffers b(spec);
+      Rng rng(conf_.seed + 6);
+      env->reset(conf_.seed, b.view());
+      int64_t episodes = 0;
+      Frame frame;
+      for (int64_t t = 0; t < conf_.random_ticks; ++t) {
+        auto act = random_actions(spec, rng);
+        env->step(act.data(), b.view());
+        require(all_finite(b.obs), "non-finite observation at tick " + std::to_string(env->tick()));
+        require(all_finite(b.reward), "non-finite reward at tick " + std::to_string(env->tick()));
+        if (b.terminated || b.truncated) env->reset(conf_.seed + static_cast<uint64_t>(++episodes), b.view());
+        if (t % 997 == 0) {
+          frame.clear();
+          env->draw(frame);
+          require(!frame.items.empty(), "draw() emitted nothing");
+        }
+      }
+      return std::to_string(conf_.random_ticks) + " ticks, " + std::to_string(episodes) + " episodes, all finite";
+    });
+
+    run("frame_round_trip", [&] {
+      auto env = make();
+      Buffers b(spec);
+      env->reset(conf_.seed, b.view());
+      Frame f;
+      env->draw(f);
+      require(f.dims == 2 || f.dims == 3, "frame dims must be 2 or 3");
+      for (const auto& it : f.items)
+        require(std::isfinite(it.x) && std::isfinite(it.y) && std::isfinite(it.z) && std::isfinite(it.radius),
+                "frame item with non-finite coordinates");
+      std::vector<uint8_t> bytes;
+      ByteWriter w(bytes);
+      f.serialize(w);
+      ByteReader r(bytes, "frame");
+      require(Frame::deserialize(r) == f, "frame changed through serialize/deserialize");
+      return std::to_string(f.items.size()) + " items, " + std::to_string(bytes.size()) + " bytes";
+    });
+    return results_;
+  }
+
+ private:
+  std::string name_;
+  ConfigTree options_;
+  ConformanceOptions conf_;
+  std::vector<CheckResult> results_;
+};
+
+}  // namespace
+
+std::vector<CheckResult> run_conformance(const std::string& env_name, const ConfigTree& options,
+                                         const ConformanceOptions& conf) {
+  Checker c(env_name, options, conf);
+  return c.all();
+}
+
+}  // namespace ludus

@@ -1,0 +1,65 @@
+// VecEnv stepping and auto-reset.
+#include "ludus/engine/vec_env.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace ludus {
+
+VecEnv::VecEnv(std::vector<std::unique_ptr<Env>> envs, int num_threads)
+    : envs_(std::move(envs)), pool_(num_threads) {
+  if (envs_.empty()) throw std::invalid_argument("VecEnv needs at least one env");
+  const EnvSpec& s = envs_.front()->spec();
+  for (const auto& e : envs_)
+    if (e->spec().name != s.name || e->spec().obs_dim() != s.obs_dim() ||
+        e->spec().num_agents != s.num_agents || e->spec().action_dim() != s.action_dim())
+      throw std::invalid_argument("VecEnv envs must share one spec");
+  agents_ = s.num_agents;
+  obs_stride_ = agents_ * s.obs_dim();
+  act_stride_ = agents_ * s.action_dim();
+  const auto n = envs_.size();
+  actions_.assign(n * static_cast<size_t>(act_stride_), 0.0f);
+  obs_.assign(n * static_cast<size_t>(obs_stride_), 0.0f);
+  final_obs_.assign(obs_.size(), 0.0f);
+  rewards_.assign(n * static_cast<size_t>(agents_), 0.0f);
+  terminated_.assign(n, 0);
+  truncated_.assign(n, 0);
+  episode_.assign(n, 0);
+  reset_rewards_.assign(rewards_.size(), 0.0f);
+  reset_flags_.assign(2 * n, 0);
+}
+
+StepView VecEnv::view(size_t i, float* obs) {
+  return StepView{obs, rewards_.data() + i * static_cast<size_t>(agents_), &terminated_[i],
+                  &truncated_[i]};
+}
+
+void VecEnv::reset(uint64_t seed) {
+  seed_ = seed;
+  std::fill(episode_.begin(), episode_.end(), 0);
+  pool_.parallel_for(num_envs(), [&](int64_t i) {
+    const auto u = static_cast<size_t>(i);
+    envs_[u]->reset(seed + u, view(u, obs_.data() + u * static_cast<size_t>(obs_stride_)));
+  });
+}
+
+void VecEnv::step() {
+  const auto n = static_cast<uint64_t>(num_envs());
+  pool_.parallel_for(num_envs(), [&](int64_t i) {
+    const auto u = static_cast<size_t>(i);
+    float* obs = obs_.data() + u * static_cast<size_t>(obs_stride_);
+    StepView v = view(u, obs);
+    envs_[u]->step(actions_.data() + u * static_cast<size_t>(act_stride_), v);
+    if (terminated_[u] || truncated_[u]) {
+      std::copy(obs, obs + obs_stride_, final_obs_.data() + u * static_cast<size_t>(obs_stride_));
+      const int64_t k = ++episode_[u];
+      // The reset writes its (zero) rewards and flags to scratch: the caller must still
+      // see the finished step's rewards and end flags.
+      StepView fresh{obs, reset_rewards_.data() + u * static_cast<size_t>(agents_),
+                     &reset_flags_[2 * u], &reset_flags_[2 * u + 1]};
+      envs_[u]->reset(seed_ + u + static_cast<uint64_t>(k) * n, fresh);
+    }
+  });
+}
+
+}  // namespace ludus

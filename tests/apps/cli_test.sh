@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The ludus CLI end to end: envs, run, replay, config show, check-env, and misuse.
+set -u
+ludus=$1
+work=$2
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+fails=0
+check() {  # check NAME EXPECTED_EXIT PATTERN -- command...
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -ne "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: exit $rc (wanted $want), output:"
+    echo "$out" | head -20
+    fails=$((fails + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+
+check envs-lists-reach 0 '^reach ' -- "$ludus" envs
+check run-writes-replay 0 'replay: out/m.rpl' -- "$ludus" run --env reach --agents greedy,random --seed 3 --out out/m.rpl
+check replay-reads-back 0 'all [0-9]+ frames decode' -- "$ludus" replay out/m.rpl
+check run-many-summary 0 'summary over 5 matches' -- "$ludus" run --agents greedy,random -n 5 --out out/many.rpl
+cat > cfg.yaml <<'YAML'
+env: reach
+seed: 4
+game:
+  team_size: 3
+YAML
+check config-show 0 'team_size: 3' -- "$ludus" config show cfg.yaml
+check config-show-defaults 0 'max_ticks: 900' -- "$ludus" config show cfg.yaml
+check run-from-config 0 'match 1/1 seed 4' -- "$ludus" run --config cfg.yaml --out out/c.rpl
+printf 'env: reach\ngame:\n  team_sise: 3\n' > bad.yaml
+check bad-key-located 1 'bad.yaml:3:3: unknown key .game.team_sise.' -- "$ludus" run --config bad.yaml
+check bad-set-value 1 "key 'game.team_size': expected an integer in \[1, 4\]" -- "$ludus" run --set team_size=9
+check unknown-env 1 "unknown env 'nope'" -- "$ludus" run --env nope
+check wrong-agent-count 2 'lists 3 agent' -- "$ludus" run --agents greedy,random,random
+check unknown-subcommand 106 'subcommand' -- "$ludus" dance
+head -c 200 out/m.rpl > out/cut.rpl
+check truncated-replay 1 'truncated' -- "$ludus" replay out/cut.rpl
+check check-env 0 '0 failed' -- "$ludus" check-env reach --ticks 2000
+
+echo "$fails failed"
+[ "$fails" -eq 0 ]

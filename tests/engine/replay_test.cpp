@@ -1,0 +1,150 @@
+// Replay files: round trip, refusal of truncated and bit-flipped files, recovery.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ludus/engine/replay.hpp"
+
+namespace ludus {
+namespace {
+
+using ::testing::HasSubstr;
+
+Frame frame_at(int64_t tick) {
+  Frame f;
+  f.tick = tick;
+  f.scores = {static_cast<double>(tick % 3), 1};
+  for (int i = 0; i < 5; ++i)
+    f.circle(static_cast<float>(tick) * 0.1f + static_cast<float>(i), static_cast<float>(i), 0.5f, team_color(i % 2), i % 2);
+  f.label(0, 0, 0, "t" + std::to_string(tick), Rgba{}, 1);
+  return f;
+}
+
+class ReplayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = (std::filesystem::temp_directory_path() /
+             ("ludus_replay_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".rpl"))
+                .string();
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+
+  void write(int frames, bool finish = true) {
+    ReplayHeader h;
+    h.env_name = "reach";
+    h.env_options_yaml = "team_size: 2\n";
+    h.seed = 7;
+    h.agents = {"greedy", "random"};
+    h.ludus_version = "test";
+    ReplayWriter w(path_, h, /*frames_per_chunk=*/10);
+    for (int i = 0; i < frames; ++i) w.add(frame_at(i));
+    MatchResult r;
+    r.team_scores = {3, 1};
+    r.winner = 0;
+    r.ticks = frames;
+    if (finish) w.finish(r);
+  }
+
+  std::vector<char> bytes() const {
+    std::ifstream in(path_, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+  void put(const std::vector<char>& b) const {
+    std::ofstream out(path_, std::ios::binary | std::ios::trunc);
+    out.write(b.data(), static_cast<std::streamsize>(b.size()));
+  }
+
+  std::string path_;
+};
+
+TEST_F(ReplayTest, RoundTripFrameForFrame) {
+  write(35);
+  ReplayReader r(path_);
+  EXPECT_TRUE(r.complete());
+  EXPECT_EQ(r.header().env_name, "reach");
+  EXPECT_EQ(r.header().seed, 7u);
+  EXPECT_EQ(r.header().agents, (std::vector<std::string>{"greedy", "random"}));
+  EXPECT_EQ(r.header().env_options_yaml, "team_size: 2\n");
+  ASSERT_EQ(r.num_frames(), 35);
+  for (int64_t i = 34; i >= 0; --i) EXPECT_EQ(r.frame(i), frame_at(i)) << "frame " << i;  // seeks backwards too
+  EXPECT_EQ(r.result().winner, 0);
+  EXPECT_EQ(r.result().team_scores, (std::vector<double>{3, 1}));
+  EXPECT_THROW(r.frame(35), ReplayError);
+}
+
+TEST_F(ReplayTest, TruncatedFileIsRefusedInStrictModeAndRecoverable) {
+  write(35);
+  const auto good = bytes();
+  int into_last_chunk = 0;
+  // Cut anywhere in the last chunk or the end record: as if the writer died there.
+  for (size_t cut = 1; cut < 200 && cut < good.size(); cut += 3) {
+    put(std::vector<char>(good.begin(), good.end() - static_cast<long>(cut)));
+    try {
+      ReplayReader r(path_);
+      FAIL() << "replay cut by " << cut << " bytes accepted in strict mode";
+    } catch (const ReplayError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(path_));
+    }
+    ReplayReader r(path_, ReplayMode::recover);
+    EXPECT_FALSE(r.complete());
+    ASSERT_TRUE(r.num_frames() == 35 || r.num_frames() == 30) << "cut " << cut << ": " << r.num_frames();
+    into_last_chunk += r.num_frames() == 30;
+    EXPECT_EQ(r.frame(r.num_frames() - 1), frame_at(r.num_frames() - 1));
+    EXPECT_THAT(r.warning(), HasSubstr(std::to_string(r.num_frames()) + " frames"));
+  }
+  EXPECT_GT(into_last_chunk, 0) << "no cut reached into the last chunk";
+}
+
+TEST_F(ReplayTest, WriterKilledMidRunLeavesCompleteChunksReadable) {
+  // A child process writes 25 frames and dies without finishing (no destructors run).
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ReplayHeader h;
+    h.env_name = "reach";
+    auto* w = new ReplayWriter(path_, h, /*frames_per_chunk=*/10);
+    for (int i = 0; i < 25; ++i) w->add(frame_at(i));
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_THROW(ReplayReader r(path_), ReplayError);
+  ReplayReader r(path_, ReplayMode::recover);
+  EXPECT_FALSE(r.complete());
+  ASSERT_EQ(r.num_frames(), 20) << "the two flushed chunks survive, the 5 pending frames do not";
+  EXPECT_EQ(r.frame(19), frame_at(19));
+}
+
+TEST_F(ReplayTest, EveryBitFlipIsRefused) {
+  write(12);
+  const auto good = bytes();
+  int refused = 0, tried = 0;
+  for (size_t pos = 0; pos < good.size(); pos += 7) {
+    auto b = good;
+    b[pos] = static_cast<char>(b[pos] ^ 0x10);
+    put(b);
+    ++tried;
+    try {
+      ReplayReader r(path_);
+      for (int64_t i = 0; i < r.num_frames(); ++i) r.frame(i);
+    } catch (const ReplayError&) {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(refused, tried) << "a corrupted byte went unnoticed";
+}
+
+TEST_F(ReplayTest, NotAReplayAndMissingFile) {
+  put(std::vector<char>{'h', 'e', 'l', 'l', 'o'});
+  EXPECT_THROW(ReplayReader r(path_), ReplayError);
+  EXPECT_THROW(ReplayReader r("/nonexistent/x.rpl"), ReplayError);
+}
+
+}  // namespace
+}  // namespace ludus
