@@ -41,13 +41,6 @@ struct RunConfig {
 
 const std::vector<std::string> kRunKeys = {"env", "seed", "agents", "out", "frame_every", "matches", "game"};
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -170,34 +163,6 @@ void cmd_run(RunConfig rc) {
   fmt::print("simulated {} ticks in {:.2f} s ({:.0f} ticks/s)\n", ticks, secs, secs > 0 ? static_cast<double>(ticks) / secs : 0.0);
 }
 
-void cmd_replay_info(const std::string& path, bool recover) {
-  ReplayReader reader(path, recover ? ReplayMode::recover : ReplayMode::strict);
-  const ReplayHeader& h = reader.header();
-  fmt::print("replay:   {}\nformat:   {}\nenv:      {}\nseed:     {}\nludus:    {}\ncreated:  {}\n", path,
-             h.format_version, h.env_name, h.seed, h.ludus_version, h.created_utc);
-  std::string agents;
-  for (const auto& a : h.agents) agents += (agents.empty() ? "" : ", ") + a;
-  fmt::print("agents:   {}\nframes:   {}\n", agents, reader.num_frames());
-  if (reader.num_frames() > 0) {
-    fmt::print("ticks:    {} .. {}\n", reader.frame(0).tick, reader.frame(reader.num_frames() - 1).tick);
-  }
-  if (reader.complete()) {
-    std::string scores;
-    for (double s : reader.result().team_scores) scores += fmt::format("{}{:g}", scores.empty() ? "" : " : ", s);
-    fmt::print("result:   {} ({}), {} ticks\n", scores,
-               reader.result().winner < 0 ? std::string("draw") : fmt::format("team {} wins", reader.result().winner),
-               reader.result().ticks);
-  } else {
-    fmt::print("warning:  {}\n", reader.warning());
-  }
-  fmt::print("options:\n");
-  std::stringstream ss(h.env_options_yaml);
-  for (std::string line; std::getline(ss, line);) fmt::print("  {}\n", line);
-  // Decode every frame so that a damaged file is reported now, not during playback.
-  for (int64_t i = 0; i < reader.num_frames(); ++i) reader.frame(i);
-  fmt::print("all {} frames decode and pass their checksums\n", reader.num_frames());
-}
-
 int cmd_check_env(const std::string& name, const ConfigTree& game, int64_t ticks) {
   ConformanceOptions co;
   co.random_ticks = ticks;
@@ -213,6 +178,13 @@ int cmd_check_env(const std::string& name, const ConfigTree& game, int64_t ticks
 }
 
 }  // namespace
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
 
 void add_run_commands(CLI::App& app) {
   auto* envs = app.add_subcommand("envs", "list registered games, their specs and the agents that play them");
@@ -261,12 +233,15 @@ void add_run_commands(CLI::App& app) {
     fmt::print("{}", effective_yaml(rc));
   });
 
+#ifndef LUDUS_HAVE_VIZ
+  // Without the visualizer, `replay` checks a file and prints what it holds.
   auto* replay = app.add_subcommand("replay", "check a replay file and print what it holds");
   auto replay_file = std::make_shared<std::string>();
   auto recover = std::make_shared<bool>(false);
   replay->add_option("file", *replay_file, "replay file")->required()->check(CLI::ExistingFile);
   replay->add_flag("--recover", *recover, "read an unfinished replay up to its last complete chunk");
-  replay->callback([replay_file, recover] { cmd_replay_info(*replay_file, *recover); });
+  replay->callback([replay_file, recover] { print_replay_info(*replay_file, *recover); });
+#endif
 
   auto* check = app.add_subcommand("check-env", "run the conformance suite on a game (plugins too)");
   auto check_name = std::make_shared<std::string>();

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <stdexcept>
+#include <string>
 
 namespace ludus::cli {
 
@@ -12,5 +14,11 @@ class UsageError : public std::runtime_error {
 };
 
 void add_run_commands(CLI::App& app);
+
+// Validates a replay (every chunk and frame) and prints its header, result and size.
+void print_replay_info(const std::string& path, bool recover);
+
+// UTC time as ISO 8601, for file headers.
+std::string utc_now();
 
 }  // namespace ludus::cli
