@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# One command from a fresh clone: installs the Debian packages, builds everything and
+# runs the whole test suite (CTest). Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+ctest --test-dir build -j "${LUDUS_JOBS:-$(nproc)}" --output-on-failure --timeout 900
