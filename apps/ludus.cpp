@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
         }
       });
   ludus::cli::add_run_commands(app);
+#ifdef LUDUS_HAVE_TORCH
+  ludus::cli::add_train_commands(app);
+#endif
 
   for (const auto& problem : ludus::load_plugins_from_env()) fmt::print(stderr, "ludus: warning: {}\n", problem);
 

@@ -25,6 +25,8 @@ VecEnv::VecEnv(std::vector<std::unique_ptr<Env>> envs, int num_threads)
   terminated_.assign(n, 0);
   truncated_.assign(n, 0);
   episode_.assign(n, 0);
+  finished_.assign(n, MatchResult{});
+  base_seed_.assign(n, 0);
   reset_rewards_.assign(rewards_.size(), 0.0f);
   reset_flags_.assign(2 * n, 0);
 }
@@ -35,12 +37,26 @@ StepView VecEnv::view(size_t i, float* obs) {
 }
 
 void VecEnv::reset(uint64_t seed) {
-  seed_ = seed;
+  std::vector<uint64_t> seeds(envs_.size());
+  for (size_t i = 0; i < seeds.size(); ++i) seeds[i] = seed + i;
+  reset_each(seeds);
+}
+
+void VecEnv::reset_each(const std::vector<uint64_t>& seeds) {
+  if (seeds.size() != envs_.size())
+    throw std::invalid_argument("reset_each needs one seed per env: got " + std::to_string(seeds.size()) +
+                                " for " + std::to_string(envs_.size()) + " envs");
+  base_seed_ = seeds;
   std::fill(episode_.begin(), episode_.end(), 0);
   pool_.parallel_for(num_envs(), [&](int64_t i) {
     const auto u = static_cast<size_t>(i);
-    envs_[u]->reset(seed + u, view(u, obs_.data() + u * static_cast<size_t>(obs_stride_)));
+    envs_[u]->reset(seeds[u], view(u, obs_.data() + u * static_cast<size_t>(obs_stride_)));
   });
+}
+
+void VecEnv::observe(int i) {
+  const auto u = static_cast<size_t>(i);
+  envs_[u]->observe(obs_.data() + u * static_cast<size_t>(obs_stride_));
 }
 
 void VecEnv::step() {
@@ -53,11 +69,12 @@ void VecEnv::step() {
     if (terminated_[u] || truncated_[u]) {
       std::copy(obs, obs + obs_stride_, final_obs_.data() + u * static_cast<size_t>(obs_stride_));
       const int64_t k = ++episode_[u];
+      finished_[u] = envs_[u]->result();
       // The reset writes its (zero) rewards and flags to scratch: the caller must still
       // see the finished step's rewards and end flags.
       StepView fresh{obs, reset_rewards_.data() + u * static_cast<size_t>(agents_),
                      &reset_flags_[2 * u], &reset_flags_[2 * u + 1]};
-      envs_[u]->reset(seed_ + u + static_cast<uint64_t>(k) * n, fresh);
+      envs_[u]->reset(base_seed_[u] + static_cast<uint64_t>(k) * n, fresh);
     }
   });
 }

@@ -31,7 +31,12 @@ class VecEnv {
   Env& env(int i) { return *envs_[static_cast<size_t>(i)]; }
 
   void reset(uint64_t seed);
+  // Resets env i with seeds[i] (e.g. a GRPO group shares one seed); later auto-resets of
+  // env i use seeds[i] + k * num_envs.
+  void reset_each(const std::vector<uint64_t>& seeds);
   void step();
+  // Rewrites env i's rows of obs() from its current state (after env(i).load_state()).
+  void observe(int i);
 
   float* actions() { return actions_.data(); }
   const float* obs() const { return obs_.data(); }
@@ -41,6 +46,8 @@ class VecEnv {
   const uint8_t* truncated() const { return truncated_.data(); }
   // Episodes finished so far by env i.
   int64_t episodes(int i) const { return episode_[static_cast<size_t>(i)]; }
+  // The result of env i's last finished episode (taken just before its auto-reset).
+  const MatchResult& finished_result(int i) const { return finished_[static_cast<size_t>(i)]; }
 
  private:
   StepView view(size_t i, float* obs);
@@ -48,10 +55,11 @@ class VecEnv {
   std::vector<std::unique_ptr<Env>> envs_;
   ThreadPool pool_;
   int64_t obs_stride_ = 0, act_stride_ = 0, agents_ = 0;
-  uint64_t seed_ = 0;
+  std::vector<uint64_t> base_seed_;
   std::vector<float> actions_, obs_, final_obs_, rewards_;
   std::vector<uint8_t> terminated_, truncated_;
   std::vector<int64_t> episode_;
+  std::vector<MatchResult> finished_;
   std::vector<float> reset_rewards_;
   std::vector<uint8_t> reset_flags_;
 };

@@ -1,0 +1,62 @@
+// PolicyAgent and its registration as "policy:CHECKPOINT" (argmax) and
+// "policy-sample:CHECKPOINT" (sampled actions).
+#include "policy_agent.hpp"
+
+#include <stdexcept>
+
+#include "ludus/rl/checkpoint.hpp"
+
+namespace ludus {
+
+PolicyAgent::PolicyAgent(rl::PolicyNet net, bool greedy, std::string label)
+    : net_(std::move(net)), greedy_(greedy), label_(std::move(label)) {}
+
+std::unique_ptr<PolicyAgent> PolicyAgent::from_checkpoint(const std::string& path, const std::string& env_name,
+                                                          bool greedy) {
+  if (path.empty()) throw std::invalid_argument("policy agent needs a checkpoint: policy:PATH");
+  auto ckpt = rl::load_checkpoint(path);
+  if (ckpt.meta.env != env_name)
+    throw std::invalid_argument(path + ": checkpoint was trained on '" + ckpt.meta.env + "', not '" + env_name + "'");
+  ckpt.net->eval();
+  return std::make_unique<PolicyAgent>(ckpt.net, greedy, path);
+}
+
+void PolicyAgent::reset(const Env& env, int, uint64_t seed) {
+  rng_.seed(seed);
+  const EnvSpec& s = env.spec();
+  const auto& head = net_->head();
+  if (s.obs_dim() != net_->obs_dim() || s.action_dim() != head.action_dim() || s.action_space.kind != head.kind)
+    throw std::invalid_argument(label_ + ": network expects observations of " + std::to_string(net_->obs_dim()) +
+                                " and " + std::to_string(head.action_dim()) + " action values, game '" + s.name +
+                                "' has " + std::to_string(s.obs_dim()) + " and " + std::to_string(s.action_dim()) +
+                                " (was it trained with other game options?)");
+}
+
+void PolicyAgent::act(const Env& env, const float* obs, std::span<const int> agent_ids, float* actions) {
+  const EnvSpec& s = env.spec();
+  const int64_t d = s.obs_dim(), n = static_cast<int64_t>(agent_ids.size()), adim = s.action_dim();
+  rows_.resize(static_cast<size_t>(n * d));
+  for (int64_t k = 0; k < n; ++k)
+    std::copy_n(obs + agent_ids[static_cast<size_t>(k)] * d, d, rows_.data() + k * d);
+  torch::NoGradGuard no_grad;
+  const auto device = net_->parameters().front().device();
+  const auto x = torch::from_blob(rows_.data(), {n, d}, torch::kFloat).to(device);
+  const auto out = net_->forward(x).to(torch::kCPU);
+  const auto log_std = net_->log_std().defined() ? net_->log_std().detach().to(torch::kCPU) : torch::Tensor();
+  sampled_.resize(static_cast<size_t>(n * adim));
+  std::vector<float> env_actions(static_cast<size_t>(n * adim));
+  net_->head().sample(out, log_std, rng_, greedy_, sampled_.data(), env_actions.data());
+  for (int64_t k = 0; k < n; ++k)
+    std::copy_n(env_actions.data() + k * adim, adim, actions + agent_ids[static_cast<size_t>(k)] * adim);
+}
+
+}  // namespace ludus
+
+LUDUS_REGISTER_AGENT("policy", {}, "a trained network, argmax actions: policy:CHECKPOINT",
+                     [](const ludus::AgentArgs& a) -> std::unique_ptr<ludus::Agent> {
+                       return ludus::PolicyAgent::from_checkpoint(a.param, a.env_name, /*greedy=*/true);
+                     });
+LUDUS_REGISTER_AGENT("policy-sample", {}, "a trained network, sampled actions: policy-sample:CHECKPOINT",
+                     [](const ludus::AgentArgs& a) -> std::unique_ptr<ludus::Agent> {
+                       return ludus::PolicyAgent::from_checkpoint(a.param, a.env_name, /*greedy=*/false);
+                     });

@@ -1,0 +1,34 @@
+// PolicyAgent: plays a game with a trained network (argmax or sampled actions).
+#pragma once
+
+#include <string>
+
+#include "ludus/agents/agent.hpp"
+#include "ludus/engine/rng.hpp"
+#include "ludus/rl/policy.hpp"
+
+namespace ludus {
+
+class PolicyAgent final : public Agent {
+ public:
+  // `net` is shared, not copied: an agent made during training plays the live weights.
+  PolicyAgent(rl::PolicyNet net, bool greedy, std::string label);
+  // Loads a checkpoint; throws rl::CheckpointError, or std::invalid_argument when it was
+  // trained on another game than `env_name`.
+  static std::unique_ptr<PolicyAgent> from_checkpoint(const std::string& path, const std::string& env_name,
+                                                      bool greedy);
+
+  // Throws std::invalid_argument when the game's observation or action shape differs
+  // from the network's.
+  void reset(const Env& env, int team, uint64_t seed) override;
+  void act(const Env& env, const float* obs, std::span<const int> agent_ids, float* actions) override;
+
+ private:
+  rl::PolicyNet net_;
+  bool greedy_;
+  std::string label_;
+  Rng rng_;
+  std::vector<float> rows_, sampled_;
+};
+
+}  // namespace ludus

@@ -1,0 +1,165 @@
+// `ludus train` and `ludus eval`: the learner's command line.
+#include <fmt/core.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "commands.hpp"
+#include "ludus/agents/match.hpp"
+#include "ludus/engine/registry.hpp"
+#include "ludus/engine/replay.hpp"
+#include "ludus/engine/version.hpp"
+#include "ludus/rl/checkpoint.hpp"
+#include "plot.hpp"
+#include "policy_agent.hpp"
+#include "trainer.hpp"
+
+namespace ludus::cli {
+namespace {
+
+std::string human_count(double n) {
+  if (n >= 1e9) return fmt::format("{:.2f}G", n / 1e9);
+  if (n >= 1e6) return fmt::format("{:.2f}M", n / 1e6);
+  if (n >= 1e3) return fmt::format("{:.1f}k", n / 1e3);
+  return fmt::format("{:.0f}", n);
+}
+
+std::string human_time(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const auto t = static_cast<int64_t>(s);
+  if (t >= 3600) return fmt::format("{}h{:02d}m", t / 3600, (t / 60) % 60);
+  if (t >= 60) return fmt::format("{}m{:02d}s", t / 60, t % 60);
+  return fmt::format("{}s", t);
+}
+
+std::string eval_text(const rl::EvalResult& e) {
+  return fmt::format("{:.0f}% [{:.0f}-{:.0f}] ({}W {}D {}L)", 100 * e.win_rate(), 100 * e.low(), 100 * e.high(), e.wins,
+                     e.draws, e.losses);
+}
+
+void run_training(rl::Trainer& trainer, bool quiet) {
+  const auto& cfg = trainer.config();
+  fmt::print("run dir: {}\n", trainer.run_dir());
+  fmt::print("game: {} | algo: {} | optimizer: {} | threads: {} (torch intra-op and env workers)\n", cfg.env, cfg.algo,
+             cfg.optim.optimizer, cfg.threads);
+  fmt::print("parameter routing:\n{}", trainer.routing_table());
+  const auto start_samples = trainer.samples_done();
+  const auto wall0 = std::chrono::steady_clock::now();
+  rl::UpdateStats last;
+  trainer.train([&](const rl::UpdateStats& s) {
+    last = s;
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    const double rate = wall > 0 ? static_cast<double>(s.samples - start_samples) / wall : 0;
+    double eta = rate > 0 ? static_cast<double>(cfg.total_steps - s.samples) / rate : INFINITY;
+    if (cfg.time_budget_minutes > 0) eta = std::min(eta, cfg.time_budget_minutes * 60 - s.elapsed_s);
+    if (!quiet || s.evaluated)
+      fmt::print("[u {:>5}] steps {:>7}/{} | {:>6} sps | ETA {:>7} | return {:+.3f} | train win {:3.0f}% | elo {:.0f}{}{}\n",
+                 s.update, human_count(static_cast<double>(s.samples)), human_count(static_cast<double>(cfg.total_steps)),
+                 human_count(s.sps), human_time(std::max(0.0, eta)), s.mean_return, 100 * s.train_win, s.learner_elo,
+                 s.skipped ? fmt::format(" | skipped {}", s.skipped) : "",
+                 s.evaluated ? fmt::format(" | eval vs {} {}", cfg.eval.opponent, eval_text(s.eval)) : "");
+    std::fflush(stdout);
+    return true;
+  });
+  const auto curve = std::filesystem::path(trainer.run_dir()) / "learning_curves.png";
+  try {
+    write_learning_curves((std::filesystem::path(trainer.run_dir()) / "metrics.csv").string(), curve.string());
+    fmt::print("learning curves: {}\n", curve.string());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ludus: warning: no learning-curve plot: {}\n", e.what());
+  }
+  fmt::print("done: {} updates, {} steps; checkpoints in {}/checkpoints, evaluation replays in {}/replays\n",
+             trainer.updates_done(), trainer.samples_done(), trainer.run_dir(), trainer.run_dir());
+  if (last.evaluated) fmt::print("final evaluation vs {}: {}\n", cfg.eval.opponent, eval_text(last.eval));
+}
+
+}  // namespace
+
+void add_train_commands(CLI::App& app) {
+  struct TrainArgs {
+    std::string config, resume;
+    std::vector<std::string> sets;
+    bool quiet = false;
+  };
+  auto ta = std::make_shared<TrainArgs>();
+  auto* train = app.add_subcommand("train", "train a policy headlessly (GRPO on Muon by default, or PPO)");
+  train->add_option("-c,--config", ta->config, "YAML training config (configs/*.yaml); omitted: embedded defaults")
+      ->check(CLI::ExistingFile);
+  train->add_option("--set", ta->sets, "override a key: key=value, dotted for sections (optim.lr=0.01)");
+  train->add_option("--resume", ta->resume, "continue the run in this directory from its latest checkpoint")
+      ->check(CLI::ExistingDirectory);
+  train->add_flag("-q,--quiet", ta->quiet, "print only evaluation lines");
+  train->callback([ta] {
+    std::unique_ptr<rl::Trainer> trainer;
+    if (!ta->resume.empty()) {
+      if (!ta->config.empty() || !ta->sets.empty())
+        throw UsageError("--resume continues a run with its own config.yaml; drop --config/--set");
+      trainer = rl::Trainer::resume(ta->resume);
+    } else {
+      ConfigTree tree = ta->config.empty() ? ConfigTree() : ConfigTree::from_file(ta->config);
+      for (const auto& s : ta->sets) tree.apply_override(s);
+      trainer = rl::Trainer::create(bind_options<rl::TrainConfig>(tree));
+    }
+    run_training(*trainer, ta->quiet);
+  });
+
+  struct EvalArgs {
+    std::string checkpoint, opponent = "greedy", out;
+    int matches = 200, replays = 3;
+    uint64_t seed = 1000000;
+    bool sample = false;
+  };
+  auto ea = std::make_shared<EvalArgs>();
+  auto* eval = app.add_subcommand("eval", "play a checkpoint against an opponent: win/draw/loss with a 95% interval");
+  eval->add_option("--checkpoint", ea->checkpoint, "checkpoint file (run_dir/best.pt or run_dir/checkpoints/...)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  eval->add_option("--opponent", ea->opponent, "opponent agent (a bot, or policy:OTHER.pt)");
+  eval->add_option("-n,--matches", ea->matches, "matches (sides alternate)")->check(CLI::PositiveNumber);
+  eval->add_option("--replays", ea->replays, "matches recorded as replays")->check(CLI::NonNegativeNumber);
+  eval->add_option("--out", ea->out, "replay directory (default: next to the checkpoint)");
+  eval->add_option("--seed", ea->seed, "seed of the first match");
+  eval->add_flag("--sample", ea->sample, "sample actions instead of taking the most likely");
+  eval->callback([ea] {
+    auto ckpt = rl::load_checkpoint(ea->checkpoint);
+    const ConfigTree game = ConfigTree::from_string(ckpt.meta.game_yaml, ea->checkpoint + " (game options)");
+    auto env = make_env(ckpt.meta.env, game);
+    const EnvSpec& spec = env->spec();
+    PolicyAgent learner(ckpt.net, !ea->sample, ea->checkpoint);
+    auto opp = make_agent(ea->opponent, ckpt.meta.env);
+    const std::string out_dir = ea->out.empty() ? (std::filesystem::path(ea->checkpoint).parent_path() / "eval").string() : ea->out;
+    rl::EvalResult res;
+    for (int m = 0; m < ea->matches; ++m) {
+      const int side = m % spec.num_teams;
+      std::vector<Agent*> agents(static_cast<size_t>(spec.num_teams), opp.get());
+      agents[static_cast<size_t>(side)] = &learner;
+      std::unique_ptr<ReplayWriter> writer;
+      if (m < ea->replays) {
+        std::filesystem::create_directories(out_dir);
+        ReplayHeader h;
+        h.env_name = ckpt.meta.env;
+        h.env_options_yaml = ckpt.meta.game_yaml;
+        h.seed = ea->seed + static_cast<uint64_t>(m);
+        for (int t = 0; t < spec.num_teams; ++t) h.agents.push_back(t == side ? "policy" : ea->opponent);
+        h.ludus_version = version();
+        h.created_utc = utc_now();
+        const auto path = (std::filesystem::path(out_dir) / fmt::format("match{}.rpl", m)).string();
+        writer = std::make_unique<ReplayWriter>(path, h);
+        fmt::print("replay: {}\n", path);
+      }
+      MatchOptions mo;
+      mo.seed = ea->seed + static_cast<uint64_t>(m);
+      mo.replay = writer.get();
+      const MatchResult r = run_match(*env, agents, mo);
+      if (r.winner == side) ++res.wins;
+      else if (r.winner < 0) ++res.draws;
+      else ++res.losses;
+    }
+    fmt::print("{} vs {} over {} matches: {} wins, {} draws, {} losses; win rate {:.1f}% (95% CI {:.1f}-{:.1f}%)\n",
+               ea->checkpoint, ea->opponent, ea->matches, res.wins, res.draws, res.losses, 100 * res.win_rate(),
+               100 * res.low(), 100 * res.high());
+  });
+}
+
+}  // namespace ludus::cli

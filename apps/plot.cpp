@@ -1,0 +1,165 @@
+// A small raster plotter: lines, bands, axes and stb_easy_font labels into an RGB buffer.
+#include "plot.hpp"
+
+#include <stb/stb_easy_font.h>
+#include <stb/stb_image_write.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace ludus::cli {
+namespace {
+
+struct Rgb {
+  uint8_t r, g, b;
+};
+
+class Canvas {
+ public:
+  Canvas(int w, int h) : w_(w), h_(h), px_(static_cast<size_t>(w * h * 3), 255) {}
+
+  void set(int x, int y, Rgb c) {
+    if (x < 0 || y < 0 || x >= w_ || y >= h_) return;
+    auto* p = &px_[static_cast<size_t>((y * w_ + x) * 3)];
+    p[0] = c.r, p[1] = c.g, p[2] = c.b;
+  }
+  void blend(int x, int y, Rgb c, double alpha) {
+    if (x < 0 || y < 0 || x >= w_ || y >= h_) return;
+    auto* p = &px_[static_cast<size_t>((y * w_ + x) * 3)];
+    p[0] = static_cast<uint8_t>(p[0] * (1 - alpha) + c.r * alpha);
+    p[1] = static_cast<uint8_t>(p[1] * (1 - alpha) + c.g * alpha);
+    p[2] = static_cast<uint8_t>(p[2] * (1 - alpha) + c.b * alpha);
+  }
+  void line(double x0, double y0, double x1, double y1, Rgb c, int width = 2) {
+    const int steps = static_cast<int>(std::max(std::abs(x1 - x0), std::abs(y1 - y0))) + 1;
+    for (int i = 0; i <= steps; ++i) {
+      const double t = static_cast<double>(i) / steps;
+      const int x = static_cast<int>(std::lround(x0 + t * (x1 - x0))), y = static_cast<int>(std::lround(y0 + t * (y1 - y0)));
+      for (int dx = 0; dx < width; ++dx)
+        for (int dy = 0; dy < width; ++dy) set(x + dx - width / 2, y + dy - width / 2, c);
+    }
+  }
+  // Text through stb_easy_font's quads, scaled up.
+  void text(double x, double y, const std::string& s, Rgb c, int scale = 2) {
+    std::vector<char> buf(s.size() * 300 + 64);
+    const int quads = stb_easy_font_print(0, 0, const_cast<char*>(s.c_str()), nullptr, buf.data(), static_cast<int>(buf.size()));
+    const auto* v = reinterpret_cast<const float*>(buf.data());  // 4 vertices of x, y, z, color per quad
+    for (int q = 0; q < quads; ++q) {
+      const float* quad = v + q * 16;
+      const int qx0 = static_cast<int>(quad[0]), qy0 = static_cast<int>(quad[1]);
+      const int qx1 = static_cast<int>(quad[8]), qy1 = static_cast<int>(quad[9]);
+      for (int yy = qy0 * scale; yy < qy1 * scale; ++yy)
+        for (int xx = qx0 * scale; xx < qx1 * scale; ++xx) set(static_cast<int>(x) + xx, static_cast<int>(y) + yy, c);
+    }
+  }
+  static int text_width(const std::string& s, int scale = 2) {
+    return stb_easy_font_width(const_cast<char*>(s.c_str())) * scale;
+  }
+  void write_png(const std::string& path) const {
+    if (!stbi_write_png(path.c_str(), w_, h_, 3, px_.data(), w_ * 3))
+      throw std::runtime_error(path + ": cannot write PNG");
+  }
+
+ private:
+  int w_, h_;
+  std::vector<uint8_t> px_;
+};
+
+std::string tick_label(double v) {
+  std::ostringstream os;
+  const double a = std::abs(v);
+  if (a >= 1e6) os << v / 1e6 << "M";
+  else if (a >= 1e3) os << v / 1e3 << "k";
+  else os << std::round(v * 1000) / 1000;
+  return os.str();
+}
+
+struct Series {
+  std::vector<double> x, y, lo, hi;
+};
+
+void panel(Canvas& cv, int px, int py, int pw, int ph, const std::string& title, const Series& s, Rgb color,
+           bool unit_range) {
+  const Rgb axis{60, 60, 60}, grid{225, 225, 225};
+  const int l = px + 70, r = px + pw - 20, t = py + 40, b = py + ph - 45;
+  cv.text(px + (pw - Canvas::text_width(title)) / 2.0, py + 10, title, axis);
+  if (s.x.empty()) {
+    cv.text(l + 20, (t + b) / 2.0, "no data yet", axis);
+    return;
+  }
+  double x0 = s.x.front(), x1 = s.x.back();
+  if (x1 <= x0) x1 = x0 + 1;
+  double y0 = *std::min_element(s.y.begin(), s.y.end()), y1 = *std::max_element(s.y.begin(), s.y.end());
+  for (double v : s.lo) y0 = std::min(y0, v);
+  for (double v : s.hi) y1 = std::max(y1, v);
+  if (unit_range) y0 = 0, y1 = 1;
+  if (y1 - y0 < 1e-9) y0 -= 0.5, y1 += 0.5;
+  auto X = [&](double v) { return l + (v - x0) / (x1 - x0) * (r - l); };
+  auto Y = [&](double v) { return b - (v - y0) / (y1 - y0) * (b - t); };
+  for (int k = 0; k <= 4; ++k) {
+    const double yv = y0 + (y1 - y0) * k / 4, xv = x0 + (x1 - x0) * k / 4;
+    cv.line(l, Y(yv), r, Y(yv), grid, 1);
+    cv.text(l - 8 - Canvas::text_width(tick_label(yv)), Y(yv) - 6, tick_label(yv), axis);
+    cv.text(X(xv) - Canvas::text_width(tick_label(xv)) / 2.0, b + 8, tick_label(xv), axis);
+  }
+  cv.line(l, t, l, b, axis, 1);
+  cv.line(l, b, r, b, axis, 1);
+  cv.text((l + r) / 2.0 - Canvas::text_width("agent-steps") / 2.0, b + 26, "agent-steps", axis);
+  if (!s.lo.empty()) {
+    for (size_t i = 0; i + 1 < s.x.size(); ++i) {
+      for (int xx = static_cast<int>(X(s.x[i])); xx <= static_cast<int>(X(s.x[i + 1])); ++xx) {
+        const double f = (xx - X(s.x[i])) / std::max(1.0, X(s.x[i + 1]) - X(s.x[i]));
+        const double lo = s.lo[i] + f * (s.lo[i + 1] - s.lo[i]), hi = s.hi[i] + f * (s.hi[i + 1] - s.hi[i]);
+        for (int yy = static_cast<int>(Y(hi)); yy <= static_cast<int>(Y(lo)); ++yy) cv.blend(xx, yy, color, 0.18);
+      }
+    }
+  }
+  for (size_t i = 0; i + 1 < s.x.size(); ++i) cv.line(X(s.x[i]), Y(s.y[i]), X(s.x[i + 1]), Y(s.y[i + 1]), color);
+  if (s.x.size() == 1) cv.line(X(s.x[0]) - 3, Y(s.y[0]), X(s.x[0]) + 3, Y(s.y[0]), color, 4);
+}
+
+}  // namespace
+
+void write_learning_curves(const std::string& metrics_csv, const std::string& png_path) {
+  std::ifstream in(metrics_csv);
+  if (!in) throw std::runtime_error(metrics_csv + ": cannot open");
+  std::string line;
+  if (!std::getline(in, line)) throw std::runtime_error(metrics_csv + ": empty");
+  std::map<std::string, size_t> col;
+  {
+    std::stringstream ss(line);
+    std::string name;
+    for (size_t i = 0; std::getline(ss, name, ','); ++i) col[name] = i;
+  }
+  for (const char* need : {"samples", "mean_return", "train_win", "entropy", "eval_win", "eval_low", "eval_high"})
+    if (!col.count(need)) throw std::runtime_error(metrics_csv + ": no column '" + need + "'");
+  Series ret, win, eval, ent;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string cell;
+    while (std::getline(ss, cell, ',')) f.push_back(cell);
+    while (f.size() < col.size()) f.emplace_back();
+    const double x = std::stod(f[col["samples"]]);
+    ret.x.push_back(x), ret.y.push_back(std::stod(f[col["mean_return"]]));
+    win.x.push_back(x), win.y.push_back(std::stod(f[col["train_win"]]));
+    ent.x.push_back(x), ent.y.push_back(std::stod(f[col["entropy"]]));
+    if (!f[col["eval_win"]].empty()) {
+      eval.x.push_back(x), eval.y.push_back(std::stod(f[col["eval_win"]]));
+      eval.lo.push_back(std::stod(f[col["eval_low"]])), eval.hi.push_back(std::stod(f[col["eval_high"]]));
+    }
+  }
+  Canvas cv(1200, 800);
+  panel(cv, 0, 0, 600, 400, "mean return per rollout", ret, Rgb{40, 100, 220}, false);
+  panel(cv, 600, 0, 600, 400, "training win rate", win, Rgb{220, 90, 40}, true);
+  panel(cv, 0, 400, 600, 400, "evaluation win rate (95% interval)", eval, Rgb{30, 160, 80}, true);
+  panel(cv, 600, 400, 600, 400, "policy entropy", ent, Rgb{140, 70, 190}, false);
+  cv.write_png(png_path);
+}
+
+}  // namespace ludus::cli

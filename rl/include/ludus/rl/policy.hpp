@@ -1,0 +1,82 @@
+// Policy networks (MLP and entity encoder) with discrete, multi-discrete and Gaussian heads.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "ludus/engine/config.hpp"
+#include "ludus/engine/rng.hpp"
+#include "ludus/engine/spec.hpp"
+
+namespace ludus::rl {
+
+struct NetworkOptions {
+  std::string arch = "mlp";  // mlp | entity
+  int hidden = 128;
+  int layers = 2;
+  // entity: the observation is [global features, entity_count x entity_features]; each
+  // entity goes through a shared encoder, then mean and max pooling.
+  int entity_count = 0;
+  int entity_features = 0;
+
+  void visit(OptionVisitor& v) {
+    static constexpr std::string_view kArchs[] = {"mlp", "entity"};
+    v.value("arch", arch, kArchs, "network: mlp, or entity (shared per-entity encoder + pooling)");
+    v.value("hidden", hidden, 8, 4096, "hidden width");
+    v.value("layers", layers, 1, 8, "hidden layers of the trunk");
+    v.value("entity_count", entity_count, 0, 100000, "entity arch: entities listed at the end of the observation");
+    v.value("entity_features", entity_features, 0, 1024, "entity arch: features per entity");
+  }
+};
+
+// The action distribution an output parameterizes. Discrete and multi-discrete heads
+// emit concatenated logits (sum of nvec); box heads emit the Gaussian mean and use a
+// state-independent log standard deviation.
+struct ActionHead {
+  SpaceKind kind = SpaceKind::discrete;
+  std::vector<int64_t> nvec;  // discrete kinds
+  int64_t box_dim = 0;
+  std::vector<float> low, high;
+
+  explicit ActionHead(const ActionSpace& space = ActionSpace::discrete(1));
+  int64_t out_dim() const;
+  int64_t action_dim() const;
+  // Log-probability of `actions` [B, action_dim] under the head output [B, out_dim].
+  torch::Tensor log_prob(const torch::Tensor& out, const torch::Tensor& log_std, const torch::Tensor& actions) const;
+  torch::Tensor entropy(const torch::Tensor& out, const torch::Tensor& log_std) const;
+  // Samples on the CPU with `rng` (so runs and resumes are exact), or takes the mode.
+  // Returns [B, action_dim] float actions; box samples are clamped to the bounds in
+  // `env_actions` only, so log-probabilities stay those of the drawn sample.
+  void sample(const torch::Tensor& out_cpu, const torch::Tensor& log_std_cpu, Rng& rng, bool greedy,
+              float* actions, float* env_actions) const;
+};
+
+class PolicyNetImpl : public torch::nn::Module {
+ public:
+  PolicyNetImpl(int64_t obs_dim, const ActionSpace& space, const NetworkOptions& options, bool value_head);
+
+  // Head output [B, out_dim] for observations [B, obs_dim].
+  torch::Tensor forward(const torch::Tensor& obs);
+  // State value [B] (value_head only).
+  torch::Tensor value(const torch::Tensor& obs);
+  bool has_value() const { return !value_layers_.is_empty(); }
+
+  const ActionHead& head() const { return head_; }
+  torch::Tensor log_std() const { return log_std_; }
+  int64_t obs_dim() const { return obs_dim_; }
+
+ private:
+  torch::Tensor encode(const torch::Tensor& obs, torch::nn::Sequential& entity_encoder);
+
+  int64_t obs_dim_;
+  NetworkOptions options_;
+  ActionHead head_;
+  torch::nn::Sequential entity_encoder_{nullptr}, value_entity_encoder_{nullptr};
+  torch::nn::Sequential policy_layers_{nullptr}, value_layers_{nullptr};
+  torch::Tensor log_std_;
+};
+TORCH_MODULE(PolicyNet);
+
+}  // namespace ludus::rl

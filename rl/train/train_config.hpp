@@ -1,0 +1,158 @@
+// The training configuration: every knob of `ludus train`, with defaults and ranges.
+#pragma once
+
+#include <string>
+
+#include "ludus/engine/config.hpp"
+#include "ludus/rl/policy.hpp"
+
+namespace ludus::rl {
+
+struct OptimConfig {
+  std::string optimizer = "muon";  // muon: Muon on hidden matrices + AdamW on the rest; adamw: AdamW on all
+  double lr = 0.02;                // Muon's learning rate
+  double adam_lr = 3e-4;           // AdamW's learning rate
+  double weight_decay = 0.0;
+  double momentum = 0.95;
+  std::string schedule = "keller";
+  std::string scaling = "original";
+  double max_grad_norm = 1.0;
+
+  void visit(OptionVisitor& v) {
+    static constexpr std::string_view kOpt[] = {"muon", "adamw"};
+    static constexpr std::string_view kSched[] = {"keller", "quintic5", "polar_express", "you6"};
+    static constexpr std::string_view kScale[] = {"original", "moonlight", "none"};
+    v.value("optimizer", optimizer, kOpt, "muon (hidden matrices; AdamW for the rest) or adamw (everything)");
+    v.value("lr", lr, 1e-6, 10.0, "Muon learning rate");
+    v.value("adam_lr", adam_lr, 1e-7, 1.0, "AdamW learning rate");
+    v.value("weight_decay", weight_decay, 0.0, 1.0, "decoupled weight decay");
+    v.value("momentum", momentum, 0.0, 0.9999, "Muon momentum");
+    v.value("schedule", schedule, kSched, "Newton-Schulz coefficient schedule");
+    v.value("scaling", scaling, kScale, "Muon update scaling");
+    v.value("max_grad_norm", max_grad_norm, 0.0, 1e6, "gradient clipping (0: off)");
+  }
+};
+
+struct GrpoConfig {
+  int groups = 8;        // groups per update
+  int group_size = 8;    // rollouts per group (same start state)
+  std::string start = "reset";  // reset: same reset seed; branch: restored from one mid-game state
+  int branch_max_ticks = 200;   // branch: the shared prefix is 0..this many random-action ticks
+  std::string advantage = "std";
+  std::string baseline = "rollout";  // rollout: one advantage per rollout; step: group return-to-go per step
+  bool length_norm = false;          // true: GRPO's per-rollout 1/|o_i|; false: per-sample mean (Dr. GRPO / DAPO)
+  bool drop_degenerate = true;       // drop groups whose rollouts all got the same return
+  double clip_low = 0.2, clip_high = 0.28;
+  double kl_coef = 0.0;
+  int ref_every = 0;  // refresh the KL reference policy every N updates (0: the initial policy)
+
+  void visit(OptionVisitor& v) {
+    static constexpr std::string_view kStart[] = {"reset", "branch"};
+    static constexpr std::string_view kAdv[] = {"std", "mean", "rloo"};
+    static constexpr std::string_view kBase[] = {"rollout", "step"};
+    v.value("groups", groups, 1, 4096, "groups per update");
+    v.value("group_size", group_size, 2, 1024, "rollouts per group, sharing one start state");
+    v.value("start", start, kStart, "group start: same reset seed, or branched from a saved mid-game state");
+    v.value("branch_max_ticks", branch_max_ticks, 0, 1000000, "branch: longest random-action prefix");
+    v.value("advantage", advantage, kAdv, "std (GRPO), mean (Dr. GRPO), rloo (leave-one-out)");
+    v.value("baseline", baseline, kBase, "rollout: per-rollout advantage; step: group mean return-to-go per step");
+    v.value("length_norm", length_norm, "average per rollout first (GRPO) instead of per sample");
+    v.value("drop_degenerate", drop_degenerate, "skip groups whose returns are all equal");
+    v.value("clip_low", clip_low, 0.0, 1.0, "ratio clip below 1");
+    v.value("clip_high", clip_high, 0.0, 10.0, "ratio clip above 1 (DAPO: higher)");
+    v.value("kl_coef", kl_coef, 0.0, 100.0, "weight of KL(policy || reference)");
+    v.value("ref_every", ref_every, 0, 1000000, "refresh the reference every N updates (0: initial policy)");
+  }
+};
+
+struct PpoConfig {
+  double gamma = 0.99, lambda = 0.95, value_coef = 0.5, clip = 0.2;
+  void visit(OptionVisitor& v) {
+    v.value("gamma", gamma, 0.0, 1.0, "discount");
+    v.value("lambda", lambda, 0.0, 1.0, "GAE lambda");
+    v.value("value_coef", value_coef, 0.0, 100.0, "value loss weight");
+    v.value("clip", clip, 0.0, 1.0, "ratio clip");
+  }
+};
+
+struct SelfPlayConfig {
+  bool enabled = false;
+  std::string bots = "random";  // scripted opponents (comma-separated)
+  double bot_prob = 0.5;        // with self-play on: chance a group faces a bot instead of a snapshot
+  int pool_size = 8;
+  int snapshot_every = 10;
+  void visit(OptionVisitor& v) {
+    v.value("enabled", enabled, "draw opponents from past snapshots of the policy as well as bots");
+    v.value("bots", bots, {}, "scripted training opponents, comma-separated (ludus envs lists them)");
+    v.value("bot_prob", bot_prob, 0.0, 1.0, "self-play: probability a group faces a bot");
+    v.value("pool_size", pool_size, 1, 1000, "self-play: snapshots kept");
+    v.value("snapshot_every", snapshot_every, 1, 1000000, "self-play: updates between snapshots");
+  }
+};
+
+struct EvalConfig {
+  int every = 10;
+  int matches = 50;
+  std::string opponent = "greedy";
+  int replays = 1;
+  void visit(OptionVisitor& v) {
+    v.value("every", every, 0, 1000000, "updates between evaluations (0: only at the end)");
+    v.value("matches", matches, 1, 100000, "evaluation matches (sides alternate)");
+    v.value("opponent", opponent, {}, "evaluation opponent (a bot name)");
+    v.value("replays", replays, 0, 100, "evaluation matches recorded as replays");
+  }
+};
+
+struct TrainConfig {
+  std::string env = "reach";
+  ConfigTree game;
+  uint64_t seed = 1;
+  std::string algo = "grpo";
+  std::string device = "auto";
+  int threads = 2;
+  int64_t total_steps = 1000000;  // learner agent-steps
+  double time_budget_minutes = 0;
+  int rollout_ticks = 0;          // 0: whole episodes
+  int epochs = 2;
+  int minibatches = 4;
+  double entropy_coef = 0.01;
+  int checkpoint_every = 10;
+  int keep_checkpoints = 3;
+  int max_bad_updates = 5;
+  std::string run_dir;
+  NetworkOptions network;
+  OptimConfig optim;
+  GrpoConfig grpo;
+  PpoConfig ppo;
+  SelfPlayConfig opponents;
+  EvalConfig eval;
+
+  void visit(OptionVisitor& v) {
+    static constexpr std::string_view kAlgo[] = {"grpo", "ppo"};
+    static constexpr std::string_view kDevice[] = {"auto", "cpu", "cuda"};
+    v.value("env", env, {}, "registered game (ludus envs)");
+    v.subtree("game", game, "the game's options");
+    v.value("seed", seed, "run seed");
+    v.value("algo", algo, kAlgo, "grpo, or ppo (GAE + value head) as the baseline");
+    v.value("device", device, kDevice, "learner device: auto picks cuda when available");
+    v.value("threads", threads, 1, 256, "torch intra-op threads and env worker threads");
+    v.value("total_steps", total_steps, 1, INT64_MAX / 4, "learner agent-steps to train for");
+    v.value("time_budget_minutes", time_budget_minutes, 0.0, 1e6, "stop after this long (0: no limit)");
+    v.value("rollout_ticks", rollout_ticks, 0, 10000000, "ticks per rollout (0: whole episodes)");
+    v.value("epochs", epochs, 1, 100, "passes over each batch");
+    v.value("minibatches", minibatches, 1, 4096, "minibatches per epoch");
+    v.value("entropy_coef", entropy_coef, 0.0, 10.0, "entropy bonus");
+    v.value("checkpoint_every", checkpoint_every, 1, 1000000, "updates between checkpoints");
+    v.value("keep_checkpoints", keep_checkpoints, 1, 1000, "latest checkpoints kept (the best is kept too)");
+    v.value("max_bad_updates", max_bad_updates, 1, 1000, "consecutive non-finite updates before stopping");
+    v.value("run_dir", run_dir, {}, "output directory (default runs/<env>-<algo>-<optimizer>-seed<seed>)");
+    v.section("network", [&](OptionVisitor& s) { network.visit(s); }, "policy network");
+    v.section("optim", [&](OptionVisitor& s) { optim.visit(s); }, "optimizer core");
+    v.section("grpo", [&](OptionVisitor& s) { grpo.visit(s); }, "GRPO");
+    v.section("ppo", [&](OptionVisitor& s) { ppo.visit(s); }, "PPO baseline (algo: ppo)");
+    v.section("opponents", [&](OptionVisitor& s) { opponents.visit(s); }, "training opponents and self-play");
+    v.section("eval", [&](OptionVisitor& s) { eval.visit(s); }, "evaluation against a fixed opponent");
+  }
+};
+
+}  // namespace ludus::rl

@@ -1,0 +1,746 @@
+// Trainer: rollouts, GRPO/PPO updates, opponents, evaluation, checkpoints, metrics.
+#include "trainer.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "ludus/agents/agent.hpp"
+#include "ludus/agents/match.hpp"
+#include "ludus/engine/registry.hpp"
+#include "ludus/engine/replay.hpp"
+#include "ludus/engine/rng.hpp"
+#include "ludus/engine/thread_pool.hpp"
+#include "ludus/engine/version.hpp"
+#include "ludus/rl/checkpoint.hpp"
+#include "ludus/rl/grpo.hpp"
+#include "ludus/rl/optim/hybrid.hpp"
+#include "policy_agent.hpp"
+
+namespace ludus::rl {
+
+namespace fs = std::filesystem;
+
+double EvalResult::win_rate() const {
+  const int n = wins + draws + losses;
+  return n > 0 ? static_cast<double>(wins) / n : 0.0;
+}
+
+double EvalResult::low() const {
+  const double n = wins + draws + losses, z = 1.96;
+  if (n == 0) return 0;
+  const double p = win_rate(), d = 1 + z * z / n;
+  return (p + z * z / (2 * n) - z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d;
+}
+
+double EvalResult::high() const {
+  const double n = wins + draws + losses, z = 1.96;
+  if (n == 0) return 1;
+  const double p = win_rate(), d = 1 + z * z / n;
+  return (p + z * z / (2 * n) + z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d;
+}
+
+namespace {
+
+constexpr double kEloK = 16.0;
+constexpr double kEloStart = 1000.0;
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string part; std::getline(ss, part, ',');)
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+void copy_parameters(PolicyNet& dst, const PolicyNet& src) {
+  torch::NoGradGuard no_grad;
+  const auto s = src->named_parameters();
+  for (auto& p : dst->named_parameters()) p.value().copy_(*s.find(p.key()));
+}
+
+std::string checkpoint_name(int64_t update) { return fmt::format("ckpt_{:07d}.pt", update); }
+
+// Checkpoint files in `dir`, newest first.
+std::vector<fs::path> checkpoints_in(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const auto name = e.path().filename().string();
+    if (name.rfind("ckpt_", 0) == 0 && e.path().extension() == ".pt") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end(), std::greater<>());
+  return out;
+}
+
+// Uniform permutation of [0, n) from the run's generator (so resumes are exact).
+std::vector<int64_t> permutation(int64_t n, Rng& rng) {
+  std::vector<int64_t> p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) p[static_cast<size_t>(i)] = i;
+  for (int64_t i = n - 1; i > 0; --i) {
+    const auto j = static_cast<int64_t>(rng.below(static_cast<uint32_t>(i + 1)));
+    std::swap(p[static_cast<size_t>(i)], p[static_cast<size_t>(j)]);
+  }
+  return p;
+}
+
+}  // namespace
+
+// Everything that depends on the game and the device.
+struct Trainer::Impl {
+  torch::Device device{torch::kCPU};
+  std::unique_ptr<VecEnv> vec;
+  EnvSpec spec;
+  std::string game_yaml;
+  int num_envs = 0;
+  int64_t obs_dim = 0, adim = 0;
+  // Learner rows (env * num_agents + agent) and their group and env.
+  std::vector<int64_t> learner_rows;
+  torch::Tensor learner_rows_t, row_group_t;
+  std::vector<int> row_env;
+  std::vector<int> group_side;
+  std::unique_ptr<optim::HybridOptimizer> opt;
+  PolicyNet ref{nullptr};
+  Rng rng;
+  std::unique_ptr<ThreadPool> bot_pool;
+  std::map<std::string, double> ratings;
+  std::vector<std::string> pool;  // self-play snapshot files, oldest first
+  std::map<std::string, PolicyNet> snapshot_cache;
+  double best_eval = -1;
+  int consecutive_bad = 0;
+  std::chrono::steady_clock::time_point start;
+
+  double& rating(const std::string& name) {
+    auto it = ratings.find(name);
+    if (it == ratings.end()) it = ratings.emplace(name, kEloStart).first;
+    return it->second;
+  }
+
+  void record_match(const std::string& opponent, double score) {
+    double& rl = rating("learner");
+    double& ro = rating(opponent);
+    const double expected = 1.0 / (1.0 + std::pow(10.0, (ro - rl) / 400.0));
+    rl += kEloK * (score - expected);
+    ro -= kEloK * (score - expected);
+  }
+};
+
+Trainer::Trainer(const TrainConfig& config) : cfg_(config), impl_(std::make_unique<Impl>()) {
+  auto& im = *impl_;
+  torch::set_num_threads(cfg_.threads);
+  torch::manual_seed(cfg_.seed);
+  if (cfg_.device == "cuda" && !torch::cuda::is_available())
+    throw TrainingError("device: cuda was asked for, but this libtorch sees no CUDA device");
+  im.device = (cfg_.device == "cuda" || (cfg_.device == "auto" && torch::cuda::is_available()))
+                  ? torch::Device(torch::kCUDA)
+                  : torch::Device(torch::kCPU);
+  if (cfg_.run_dir.empty())
+    cfg_.run_dir = fmt::format("runs/{}-{}-{}-seed{}", cfg_.env, cfg_.algo, cfg_.optim.optimizer, cfg_.seed);
+  run_dir_ = cfg_.run_dir;
+
+  const EnvEntry& entry = EnvRegistry::global().get(cfg_.env);
+  im.game_yaml = entry.effective_options(cfg_.game, false);
+  im.num_envs = cfg_.grpo.groups * cfg_.grpo.group_size;
+  std::vector<std::unique_ptr<Env>> envs;
+  for (int i = 0; i < im.num_envs; ++i) envs.push_back(entry.create(cfg_.game));
+  im.spec = envs.front()->spec();
+  im.vec = std::make_unique<VecEnv>(std::move(envs), cfg_.threads);
+  im.bot_pool = std::make_unique<ThreadPool>(cfg_.threads);
+  im.obs_dim = im.spec.obs_dim();
+  im.adim = im.spec.action_dim();
+
+  const int A = im.spec.num_agents;
+  std::vector<int64_t> groups;
+  for (int g = 0; g < cfg_.grpo.groups; ++g) {
+    const int side = g % im.spec.num_teams;
+    im.group_side.push_back(side);
+    for (int k = 0; k < cfg_.grpo.group_size; ++k) {
+      const int e = g * cfg_.grpo.group_size + k;
+      for (int a : im.spec.team_agents(side)) {
+        im.learner_rows.push_back(static_cast<int64_t>(e) * A + a);
+        im.row_env.push_back(e);
+        groups.push_back(g);
+      }
+    }
+  }
+  im.learner_rows_t = torch::tensor(im.learner_rows, torch::kLong);
+  im.row_group_t = torch::tensor(groups, torch::kLong);
+
+  policy_ = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == "ppo");
+  policy_->to(im.device);
+  im.ref = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == "ppo");
+  copy_parameters(im.ref, policy_);
+  im.ref->to(im.device);
+  im.ref->eval();
+
+  optim::HybridOptions ho;
+  ho.muon = optim::MuonOptions(cfg_.optim.lr);
+  ho.muon.momentum(cfg_.optim.momentum).weight_decay(cfg_.optim.weight_decay);
+  ho.muon.schedule(optim::ns_schedule(cfg_.optim.schedule));
+  ho.muon.scaling(optim::parse_muon_scaling(cfg_.optim.scaling));
+  ho.adamw = torch::optim::AdamWOptions(cfg_.optim.adam_lr).weight_decay(cfg_.optim.weight_decay);
+  if (cfg_.optim.optimizer == "adamw") {
+    ho.rules.push_back({".*", "adamw"});
+  } else {
+    // Input and output layers of every head stay on AdamW; hidden matrices go to Muon.
+    const std::string last = std::to_string(2 * cfg_.network.layers);
+    for (const char* head : {"policy", "value"}) {
+      ho.rules.push_back({fmt::format("^{}\\.0\\.weight$", head), "adamw"});
+      ho.rules.push_back({fmt::format("^{}\\.{}\\.weight$", head, last), "adamw"});
+    }
+    ho.rules.push_back({"^(value_)?encoder\\.0\\.weight$", "adamw"});
+  }
+  im.opt = std::make_unique<optim::HybridOptimizer>(policy_->named_parameters(), ho);
+  im.rng.seed(cfg_.seed * 0x9E3779B97F4A7C15ull + 17);
+  im.start = std::chrono::steady_clock::now();
+}
+
+Trainer::~Trainer() = default;
+
+std::string Trainer::routing_table() const { return impl_->opt->routing_table(); }
+
+std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config) {
+  std::unique_ptr<Trainer> t(new Trainer(config));
+  fs::create_directories(fs::path(t->run_dir_) / "checkpoints");
+  const auto cfg_path = fs::path(t->run_dir_) / "config.yaml";
+  TrainConfig copy = t->cfg_;
+  std::ofstream(cfg_path) << "# ludus " << version() << " training config (effective)\n"
+                          << to_yaml([&](OptionVisitor& v) { copy.visit(v); }, true);
+  std::ofstream(fs::path(t->run_dir_) / "metrics.csv", std::ios::trunc)
+      << "update,samples,elapsed_s,sps,mean_return,train_win,train_draw,loss,entropy,kl,clip_frac,grad_norm,"
+         "skipped,learner_elo,eval_win,eval_draw,eval_loss,eval_low,eval_high\n";
+  return t;
+}
+
+std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir) {
+  const auto cfg_path = fs::path(run_dir) / "config.yaml";
+  if (!fs::exists(cfg_path)) throw TrainingError(run_dir + ": not a run directory (no config.yaml)");
+  auto cfg = bind_options<TrainConfig>(ConfigTree::from_file(cfg_path.string()));
+  cfg.run_dir = run_dir;
+  std::unique_ptr<Trainer> t(new Trainer(cfg));
+  std::string problems;
+  for (const auto& ckpt : checkpoints_in(fs::path(run_dir) / "checkpoints")) {
+    try {
+      t->restore(ckpt.string());
+      if (!problems.empty()) fmt::print(stderr, "ludus: warning: skipped unreadable checkpoints:{}\n", problems);
+      return t;
+    } catch (const std::exception& e) {
+      problems += std::string("\n  ") + e.what();
+    }
+  }
+  throw TrainingError(run_dir + ": no readable checkpoint to resume from" + problems);
+}
+
+void Trainer::restore(const std::string& path) {
+  auto& im = *impl_;
+  auto ckpt = load_checkpoint(path);
+  if (ckpt.meta.env != cfg_.env || ckpt.meta.obs_dim != im.obs_dim)
+    throw CheckpointError(path + ": checkpoint is for another game or game options");
+  copy_parameters(policy_, ckpt.net);
+  torch::serialize::InputArchive extra, opt_archive, ref_archive;
+  ckpt.archive->read("extra", extra);
+  extra.read("optim", opt_archive);
+  im.opt->load(opt_archive);
+  extra.read("ref", ref_archive);
+  im.ref->load(ref_archive);
+  im.ref->to(im.device);
+  update_ = ckpt.meta.update;
+  samples_ = ckpt.meta.samples;
+  elapsed_before_s_ = ckpt.meta.elapsed_s;
+  im.rng.set_state(ckpt.meta.rng);
+  im.best_eval = ckpt.meta.best_eval;
+  im.ratings.clear();
+  for (const auto& [n, r] : ckpt.meta.ratings) im.ratings[n] = r;
+  im.pool = ckpt.meta.pool;
+
+  // Metrics after the checkpoint are recomputed: drop them.
+  const auto metrics = fs::path(run_dir_) / "metrics.csv";
+  std::ifstream in(metrics);
+  std::string line, kept;
+  bool header = true;
+  while (std::getline(in, line)) {
+    if (header || std::stoll(line.substr(0, line.find(','))) <= update_) kept += line + "\n";
+    header = false;
+  }
+  in.close();
+  std::ofstream(metrics, std::ios::trunc) << kept;
+  fmt::print("resumed {} at update {} ({} steps)\n", path, update_, samples_);
+}
+
+void Trainer::save(const std::string& path) {
+  auto& im = *impl_;
+  CheckpointMeta m;
+  m.env = cfg_.env;
+  m.game_yaml = im.game_yaml;
+  TrainConfig copy = cfg_;
+  m.config_yaml = to_yaml([&](OptionVisitor& v) { copy.visit(v); }, false);
+  m.algo = cfg_.algo;
+  m.obs_dim = im.obs_dim;
+  m.action_space = im.spec.action_space;
+  m.network = cfg_.network;
+  m.value_head = cfg_.algo == "ppo";
+  m.update = update_;
+  m.samples = samples_;
+  m.elapsed_s = elapsed_before_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - im.start).count();
+  m.rng = im.rng.state();
+  m.best_eval = im.best_eval;
+  for (const auto& [n, r] : im.ratings) m.ratings.emplace_back(n, r);
+  m.pool = im.pool;
+  save_checkpoint(path, m, policy_, [&](torch::serialize::OutputArchive& extra) {
+    torch::serialize::OutputArchive opt_archive, ref_archive;
+    im.opt->save(opt_archive);
+    extra.write("optim", opt_archive);
+    im.ref->save(ref_archive);
+    extra.write("ref", ref_archive);
+  });
+}
+
+UpdateStats Trainer::update() {
+  auto& im = *impl_;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int G = cfg_.grpo.groups, K = cfg_.grpo.group_size, A = im.spec.num_agents;
+  const int N = im.num_envs;
+  const int64_t R = static_cast<int64_t>(im.learner_rows.size()), D = im.obs_dim, AD = im.adim;
+  const int64_t T = cfg_.rollout_ticks > 0 ? cfg_.rollout_ticks : im.spec.max_ticks;
+  const bool ppo = cfg_.algo == "ppo";
+  const bool use_kl = cfg_.grpo.kl_coef > 0 && !ppo;
+  const auto& head = policy_->head();
+
+  // Opponents for this update, one per group.
+  const auto bots = split_commas(cfg_.opponents.bots);
+  std::vector<std::string> group_opponent(static_cast<size_t>(G));
+  for (int g = 0; g < G; ++g) {
+    const bool snapshot = cfg_.opponents.enabled && !im.pool.empty() && im.rng.uniform() >= cfg_.opponents.bot_prob;
+    if (snapshot) {
+      group_opponent[static_cast<size_t>(g)] = "snapshot:" + im.pool[im.rng.below(static_cast<uint32_t>(im.pool.size()))];
+    } else if (!bots.empty()) {
+      group_opponent[static_cast<size_t>(g)] = bots[im.rng.below(static_cast<uint32_t>(bots.size()))];
+    } else {
+      group_opponent[static_cast<size_t>(g)] = "self";
+    }
+  }
+
+  // Start states: every env of a group gets the group's seed.
+  std::vector<uint64_t> seeds(static_cast<size_t>(N));
+  for (int g = 0; g < G; ++g) {
+    const uint64_t s = im.rng.next_u64() >> 1;
+    for (int k = 0; k < K; ++k) seeds[static_cast<size_t>(g * K + k)] = s;
+  }
+  im.vec->reset_each(seeds);
+  if (cfg_.grpo.start == "branch") {
+    // A random-action prefix on the group's first env, then every member restored from it.
+    std::vector<float> obs(static_cast<size_t>(A * D)), rew(static_cast<size_t>(A)), act(static_cast<size_t>(A * AD));
+    std::vector<uint8_t> snap;
+    for (int g = 0; g < G; ++g) {
+      Env& lead = im.vec->env(g * K);
+      uint8_t te = 0, tr = 0;
+      const auto prefix = im.rng.below(static_cast<uint32_t>(cfg_.grpo.branch_max_ticks + 1));
+      for (uint32_t t = 0; t < prefix; ++t) {
+        for (int a = 0; a < A; ++a) {
+          const auto& sp = im.spec.action_space;
+          for (int64_t d = 0; d < AD; ++d) {
+            const auto u = static_cast<size_t>(d);
+            act[static_cast<size_t>(a * AD + d)] =
+                sp.kind == SpaceKind::box ? static_cast<float>(im.rng.uniform(sp.low[u], sp.high[u]))
+                                          : static_cast<float>(im.rng.below(static_cast<uint32_t>(sp.nvec[sp.kind == SpaceKind::discrete ? 0 : u])));
+          }
+        }
+        lead.step(act.data(), StepView{obs.data(), rew.data(), &te, &tr});
+        if (te || tr) {
+          lead.reset(seeds[static_cast<size_t>(g * K)], StepView{obs.data(), rew.data(), &te, &tr});
+          break;
+        }
+      }
+      lead.save_state(snap);
+      for (int k = 0; k < K; ++k) {
+        Env& member = im.vec->env(g * K + k);
+        if (k > 0) member.load_state(snap);
+        im.vec->observe(g * K + k);
+      }
+    }
+  }
+
+  // Opponent agents.
+  std::vector<std::unique_ptr<Agent>> env_bot(static_cast<size_t>(N));
+  std::vector<std::vector<int>> opp_ids(static_cast<size_t>(N));
+  std::map<std::string, std::vector<int>> net_groups;  // opponent net -> envs
+  for (int e = 0; e < N; ++e) {
+    const int g = e / K, side = im.group_side[static_cast<size_t>(g)];
+    for (int team = 0; team < im.spec.num_teams; ++team)
+      if (team != side)
+        for (int a : im.spec.team_agents(team)) opp_ids[static_cast<size_t>(e)].push_back(a);
+    const std::string& opp = group_opponent[static_cast<size_t>(g)];
+    if (opp.rfind("snapshot:", 0) == 0 || opp == "self") {
+      net_groups[opp].push_back(e);
+    } else {
+      env_bot[static_cast<size_t>(e)] = make_agent(opp, cfg_.env);
+      env_bot[static_cast<size_t>(e)]->reset(im.vec->env(e), 1 - side, seeds[static_cast<size_t>(e)] + static_cast<uint64_t>(e));
+    }
+  }
+  std::map<std::string, PolicyNet> opp_nets;
+  for (const auto& [name, envs] : net_groups) {
+    if (name == "self") {
+      opp_nets.insert_or_assign(name, policy_);
+      continue;
+    }
+    const std::string path = name.substr(9);
+    auto it = im.snapshot_cache.find(path);
+    if (it == im.snapshot_cache.end()) {
+      auto ck = load_checkpoint(path);
+      ck.net->to(im.device);
+      ck.net->eval();
+      it = im.snapshot_cache.emplace(path, ck.net).first;
+    }
+    opp_nets.insert_or_assign(name, it->second);
+  }
+
+  // Rollout storage.
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat);
+  auto obs_buf = torch::zeros({T, R, D}, f32), act_buf = torch::zeros({T, R, AD}, f32);
+  auto logp_buf = torch::zeros({T, R}, f32), ref_buf = torch::zeros({T, R}, f32);
+  auto rew_buf = torch::zeros({T, R}, f32), alive_buf = torch::zeros({T, R}, f32);
+  auto term_buf = torch::zeros({T, R}, f32), boot_buf = torch::zeros({T, R}, f32), val_buf = torch::zeros({T, R}, f32);
+  std::vector<uint8_t> env_done(static_cast<size_t>(N), 0);
+  std::vector<int> outcome(static_cast<size_t>(N), 2);  // 1 win, 0 draw, -1 loss, 2 unfinished
+  std::vector<float> acts(static_cast<size_t>(R * AD)), env_acts(static_cast<size_t>(R * AD));
+  const auto log_std_dev = policy_->log_std();
+  int64_t t_used = 0;
+  {
+    torch::NoGradGuard no_grad;
+    policy_->eval();
+    const auto log_std_cpu = log_std_dev.defined() ? log_std_dev.detach().to(torch::kCPU) : torch::Tensor();
+    for (int64_t t = 0; t < T; ++t) {
+      if (std::all_of(env_done.begin(), env_done.end(), [](uint8_t d) { return d != 0; })) break;
+      t_used = t + 1;
+      const auto all_obs = torch::from_blob(const_cast<float*>(im.vec->obs()), {static_cast<int64_t>(N) * A, D}, f32);
+      const auto x = all_obs.index_select(0, im.learner_rows_t);
+      obs_buf[t].copy_(x);
+      for (int64_t r = 0; r < R; ++r)
+        alive_buf[t][r] = env_done[static_cast<size_t>(im.row_env[static_cast<size_t>(r)])] ? 0.0f : 1.0f;
+      const auto xd = x.to(im.device);
+      const auto out = policy_->forward(xd);
+      head.sample(out.to(torch::kCPU), log_std_cpu, im.rng, /*greedy=*/false, acts.data(), env_acts.data());
+      const auto act_t = torch::from_blob(acts.data(), {R, AD}, f32).clone();
+      act_buf[t].copy_(act_t);
+      const auto act_d = act_t.to(im.device);
+      logp_buf[t].copy_(head.log_prob(out, log_std_dev, act_d).to(torch::kCPU));
+      if (use_kl) ref_buf[t].copy_(head.log_prob(im.ref->forward(xd), im.ref->log_std(), act_d).to(torch::kCPU));
+      if (ppo) val_buf[t].copy_(policy_->value(xd).to(torch::kCPU));
+      float* vec_act = im.vec->actions();
+      for (int64_t r = 0; r < R; ++r)
+        std::copy_n(env_acts.data() + r * AD, AD, vec_act + im.learner_rows[static_cast<size_t>(r)] * AD);
+
+      // Opponents: bots in parallel (each reads its own env), networks batched.
+      im.bot_pool->parallel_for(N, [&](int64_t e) {
+        auto& bot = env_bot[static_cast<size_t>(e)];
+        if (bot) bot->act(im.vec->env(static_cast<int>(e)), im.vec->obs() + e * A * D, opp_ids[static_cast<size_t>(e)],
+                          vec_act + e * A * AD);
+      });
+      for (const auto& [name, envs] : net_groups) {
+        std::vector<int64_t> rows;
+        for (int e : envs)
+          for (int a : opp_ids[static_cast<size_t>(e)]) rows.push_back(static_cast<int64_t>(e) * A + a);
+        const auto rt = torch::tensor(rows, torch::kLong);
+        auto& net = opp_nets.at(name);
+        const auto o = net->forward(all_obs.index_select(0, rt).to(im.device)).to(torch::kCPU);
+        std::vector<float> oa(rows.size() * static_cast<size_t>(AD)), oe(oa.size());
+        const auto ls = net->log_std().defined() ? net->log_std().detach().to(torch::kCPU) : torch::Tensor();
+        head.sample(o, ls, im.rng, /*greedy=*/false, oa.data(), oe.data());
+        for (size_t k = 0; k < rows.size(); ++k) std::copy_n(oe.data() + k * AD, AD, vec_act + rows[k] * AD);
+      }
+
+      im.vec->step();
+      const auto rew_all = torch::from_blob(const_cast<float*>(im.vec->rewards()), {static_cast<int64_t>(N) * A}, f32);
+      rew_buf[t].copy_(rew_all.index_select(0, im.learner_rows_t));
+      for (int64_t r = 0; r < R; ++r) {
+        const int e = im.row_env[static_cast<size_t>(r)];
+        if (env_done[static_cast<size_t>(e)]) continue;
+        const bool term = im.vec->terminated()[e] != 0, trunc = im.vec->truncated()[e] != 0;
+        if (term) term_buf[t][r] = 1.0f;
+        if (trunc && ppo) {
+          const auto fo = torch::from_blob(const_cast<float*>(im.vec->final_obs()) + im.learner_rows[static_cast<size_t>(r)] * D,
+                                           {1, D}, f32);
+          boot_buf[t][r] = policy_->value(fo.to(im.device)).to(torch::kCPU)[0];
+        }
+      }
+      for (int e = 0; e < N; ++e) {
+        if (env_done[static_cast<size_t>(e)] || !(im.vec->terminated()[e] || im.vec->truncated()[e])) continue;
+        env_done[static_cast<size_t>(e)] = 1;
+        const int winner = im.vec->finished_result(e).winner, side = im.group_side[static_cast<size_t>(e / K)];
+        outcome[static_cast<size_t>(e)] = winner < 0 ? 0 : (winner == side ? 1 : -1);
+      }
+    }
+    // Rollouts cut by rollout_ticks bootstrap from the state they stopped in.
+    if (ppo && t_used > 0) {
+      const auto all_obs = torch::from_blob(const_cast<float*>(im.vec->obs()), {static_cast<int64_t>(N) * A, D}, f32);
+      const auto v_last = policy_->value(all_obs.index_select(0, im.learner_rows_t).to(im.device)).to(torch::kCPU);
+      for (int64_t r = 0; r < R; ++r)
+        if (!env_done[static_cast<size_t>(im.row_env[static_cast<size_t>(r)])]) boot_buf[t_used - 1][r] = v_last[r];
+    }
+    policy_->train();
+  }
+
+  obs_buf = obs_buf.narrow(0, 0, t_used);
+  act_buf = act_buf.narrow(0, 0, t_used);
+  logp_buf = logp_buf.narrow(0, 0, t_used);
+  ref_buf = ref_buf.narrow(0, 0, t_used);
+  rew_buf = rew_buf.narrow(0, 0, t_used);
+  alive_buf = alive_buf.narrow(0, 0, t_used);
+  term_buf = term_buf.narrow(0, 0, t_used);
+  boot_buf = boot_buf.narrow(0, 0, t_used);
+  val_buf = val_buf.narrow(0, 0, t_used);
+
+  if (!torch::isfinite(obs_buf).all().item<bool>() || !torch::isfinite(rew_buf).all().item<bool>())
+    throw TrainingError(fmt::format("game '{}' produced a non-finite observation or reward during update {}",
+                                    cfg_.env, update_ + 1));
+
+  UpdateStats st;
+  const auto returns = (rew_buf * alive_buf).sum(0);  // [R]
+  st.mean_return = returns.mean().item<double>();
+  int wins = 0, draws = 0, finished = 0;
+  for (int e = 0; e < N; ++e) {
+    const int o = outcome[static_cast<size_t>(e)];
+    if (o == 2) continue;
+    ++finished;
+    wins += o == 1;
+    draws += o == 0;
+    im.record_match(group_opponent[static_cast<size_t>(e / K)], o == 1 ? 1.0 : o == 0 ? 0.5 : 0.0);
+  }
+  st.train_win = finished ? static_cast<double>(wins) / finished : 0;
+  st.train_draw = finished ? static_cast<double>(draws) / finished : 0;
+
+  // Advantages and per-sample weights.
+  torch::Tensor adv, weight = alive_buf.clone(), ret_target;
+  if (ppo) {
+    adv = gae(rew_buf, val_buf, alive_buf, term_buf, boot_buf, cfg_.ppo.gamma, cfg_.ppo.lambda);
+    ret_target = adv + val_buf;
+    const auto valid = alive_buf > 0;
+    const auto a = adv.masked_select(valid);
+    adv = (adv - a.mean()) / (a.std() + 1e-8) * alive_buf;
+  } else {
+    const auto kind = parse_advantage(cfg_.grpo.advantage);
+    torch::Tensor keep;
+    const auto row_adv = group_advantages(returns, im.row_group_t, G, kind, &keep);
+    if (cfg_.grpo.baseline == "step") {
+      adv = stepwise_group_advantages(returns_to_go(rew_buf, alive_buf), alive_buf, im.row_group_t, G, kind);
+    } else {
+      adv = row_adv.unsqueeze(0).expand({t_used, R}) * alive_buf;
+    }
+    if (cfg_.grpo.drop_degenerate) weight = weight * keep.to(torch::kFloat).unsqueeze(0);
+  }
+  const auto lengths = alive_buf.sum(0);  // [R]
+  if (!ppo && cfg_.grpo.length_norm) {
+    const auto kept_rows = (weight.sum(0) > 0).to(torch::kFloat);
+    const double n_rows = std::max(1.0, kept_rows.sum().item<double>());
+    weight = weight / lengths.clamp_min(1).unsqueeze(0) / n_rows;
+  } else {
+    weight = weight / std::max(1.0, weight.sum().item<double>());
+  }
+
+  // Flatten the kept samples.
+  const auto flat_w = weight.reshape({-1});
+  const auto idx = (flat_w > 0).nonzero().squeeze(1);
+  const int64_t S = idx.size(0);
+  samples_ += static_cast<int64_t>(alive_buf.sum().item<double>());
+  const auto s_obs = obs_buf.reshape({-1, D}).index_select(0, idx).to(im.device);
+  const auto s_act = act_buf.reshape({-1, AD}).index_select(0, idx).to(im.device);
+  const auto s_old = logp_buf.reshape({-1}).index_select(0, idx).to(im.device);
+  const auto s_ref = ref_buf.reshape({-1}).index_select(0, idx).to(im.device);
+  const auto s_adv = adv.reshape({-1}).index_select(0, idx).to(im.device);
+  const auto s_w = flat_w.index_select(0, idx).to(im.device);
+  const auto s_ret = ppo ? ret_target.reshape({-1}).index_select(0, idx).to(im.device) : torch::Tensor();
+
+  const double eps_low = ppo ? cfg_.ppo.clip : cfg_.grpo.clip_low, eps_high = ppo ? cfg_.ppo.clip : cfg_.grpo.clip_high;
+  const int MB = std::max<int64_t>(1, std::min<int64_t>(cfg_.minibatches, S));
+  double loss_sum = 0, ent_sum = 0, kl_sum = 0, clip_sum = 0, gn_sum = 0;
+  int steps_taken = 0;
+  std::vector<torch::Tensor> params;
+  for (auto& p : policy_->parameters()) params.push_back(p);
+  for (int epoch = 0; epoch < cfg_.epochs && S > 0; ++epoch) {
+    const auto perm_v = permutation(S, im.rng);
+    const auto perm = torch::tensor(perm_v, torch::kLong).to(im.device);
+    for (int mb = 0; mb < MB; ++mb) {
+      const int64_t lo = S * mb / MB, hi = S * (mb + 1) / MB;
+      if (hi <= lo) continue;
+      const auto sel = perm.narrow(0, lo, hi - lo);
+      const auto o = s_obs.index_select(0, sel);
+      const auto out = policy_->forward(o);
+      const auto logp = head.log_prob(out, policy_->log_std(), s_act.index_select(0, sel));
+      const auto old = s_old.index_select(0, sel), a = s_adv.index_select(0, sel), w = s_w.index_select(0, sel);
+      const auto surr = clipped_surrogate(logp, old, a, eps_low, eps_high);
+      const auto ent = head.entropy(out, policy_->log_std());
+      auto per_sample = -surr - cfg_.entropy_coef * ent;
+      torch::Tensor kl;
+      if (use_kl) {
+        kl = kl_unbiased(logp, s_ref.index_select(0, sel));
+        per_sample = per_sample + cfg_.grpo.kl_coef * kl;
+      }
+      if (ppo) per_sample = per_sample + cfg_.ppo.value_coef * (policy_->value(o) - s_ret.index_select(0, sel)).pow(2);
+      const auto loss = (w * per_sample).sum() * MB;
+      im.opt->zero_grad();
+      loss.backward();
+      const double max_norm = cfg_.optim.max_grad_norm > 0 ? cfg_.optim.max_grad_norm : INFINITY;
+      const double gn = torch::nn::utils::clip_grad_norm_(params, max_norm);
+      const double lv = loss.item<double>();
+      if (!std::isfinite(lv) || !std::isfinite(gn)) {
+        im.opt->zero_grad();
+        ++st.skipped;
+        fmt::print(stderr, "ludus: warning: update {} epoch {} minibatch {}: non-finite {} ({}); step skipped\n",
+                   update_ + 1, epoch, mb, std::isfinite(lv) ? "gradient norm" : "loss",
+                   std::isfinite(lv) ? gn : lv);
+        continue;
+      }
+      im.opt->step();
+      ++steps_taken;
+      loss_sum += lv;
+      gn_sum += gn;
+      {
+        torch::NoGradGuard ng;
+        ent_sum += ent.mean().item<double>();
+        if (use_kl) kl_sum += kl.mean().item<double>();
+        clip_sum += ((torch::exp(logp - old) - 1).abs() > eps_low).to(torch::kFloat).mean().item<double>();
+      }
+    }
+  }
+  if (S > 0 && steps_taken == 0) {
+    if (++im.consecutive_bad >= cfg_.max_bad_updates)
+      throw TrainingError(fmt::format(
+          "{} consecutive updates had only non-finite losses or gradients (last: update {}); training stopped. "
+          "Lower optim.lr / optim.adam_lr, or check the game's rewards and observations",
+          im.consecutive_bad, update_ + 1));
+  } else {
+    im.consecutive_bad = 0;
+  }
+  if (steps_taken > 0) {
+    st.loss = loss_sum / steps_taken;
+    st.entropy = ent_sum / steps_taken;
+    st.kl = kl_sum / steps_taken;
+    st.clip_frac = clip_sum / steps_taken;
+    st.grad_norm = gn_sum / steps_taken;
+  }
+
+  ++update_;
+  if (use_kl && cfg_.grpo.ref_every > 0 && update_ % cfg_.grpo.ref_every == 0) copy_parameters(im.ref, policy_);
+  if (cfg_.opponents.enabled && update_ % cfg_.opponents.snapshot_every == 0) {
+    const auto path = (fs::path(run_dir_) / "pool" / fmt::format("snap_{:07d}.pt", update_)).string();
+    CheckpointMeta m;
+    m.env = cfg_.env;
+    m.game_yaml = im.game_yaml;
+    m.algo = cfg_.algo;
+    m.obs_dim = im.obs_dim;
+    m.action_space = im.spec.action_space;
+    m.network = cfg_.network;
+    m.value_head = cfg_.algo == "ppo";
+    m.update = update_;
+    save_checkpoint(path, m, policy_);
+    im.pool.push_back(path);
+    while (static_cast<int>(im.pool.size()) > cfg_.opponents.pool_size) {
+      im.snapshot_cache.erase(im.pool.front());
+      std::error_code ec;
+      fs::remove(im.pool.front(), ec);
+      im.pool.erase(im.pool.begin());
+    }
+  }
+  st.update = update_;
+  st.samples = samples_;
+  st.learner_elo = im.rating("learner");
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  st.sps = secs > 0 ? alive_buf.sum().item<double>() / secs : 0;
+  st.elapsed_s = elapsed_before_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - im.start).count();
+  return st;
+}
+
+EvalResult Trainer::evaluate(int matches, const std::string& opponent, int replays, const std::string& replay_prefix) {
+  auto& im = *impl_;
+  EvalResult res;
+  auto env = make_env(cfg_.env, cfg_.game);
+  PolicyAgent learner(policy_, /*greedy=*/true, "learner");
+  auto opp = make_agent(opponent, cfg_.env);
+  torch::NoGradGuard no_grad;
+  policy_->eval();
+  for (int m = 0; m < matches; ++m) {
+    const int side = m % std::max(1, im.spec.num_teams);
+    std::vector<Agent*> agents(static_cast<size_t>(im.spec.num_teams), opp.get());
+    agents[static_cast<size_t>(side)] = &learner;
+    std::unique_ptr<ReplayWriter> writer;
+    if (m < replays && !replay_prefix.empty()) {
+      ReplayHeader h;
+      h.env_name = cfg_.env;
+      h.env_options_yaml = im.game_yaml;
+      h.seed = 1000000 + static_cast<uint64_t>(m);
+      for (int t = 0; t < im.spec.num_teams; ++t) h.agents.push_back(t == side ? "learner" : opponent);
+      h.ludus_version = version();
+      const auto path = fmt::format("{}_m{}.rpl", replay_prefix, m);
+      fs::create_directories(fs::path(path).parent_path());
+      writer = std::make_unique<ReplayWriter>(path, h);
+    }
+    MatchOptions mo;
+    mo.seed = 1000000 + static_cast<uint64_t>(m);  // fixed evaluation seeds, distinct from training
+    mo.replay = writer.get();
+    const MatchResult r = run_match(*env, agents, mo);
+    if (r.winner == side) ++res.wins;
+    else if (r.winner < 0) ++res.draws;
+    else ++res.losses;
+  }
+  policy_->train();
+  return res;
+}
+
+void Trainer::write_metrics(const UpdateStats& s) {
+  std::ofstream out(fs::path(run_dir_) / "metrics.csv", std::ios::app);
+  out << fmt::format("{},{},{:.3f},{:.1f},{:.6g},{:.4f},{:.4f},{:.6g},{:.6g},{:.6g},{:.4f},{:.6g},{},{:.1f}", s.update,
+                     s.samples, s.elapsed_s, s.sps, s.mean_return, s.train_win, s.train_draw, s.loss, s.entropy, s.kl,
+                     s.clip_frac, s.grad_norm, s.skipped, s.learner_elo);
+  if (s.evaluated)
+    out << fmt::format(",{:.4f},{:.4f},{:.4f},{:.4f},{:.4f}\n", s.eval.win_rate(),
+                       static_cast<double>(s.eval.draws) / std::max(1, s.eval.wins + s.eval.draws + s.eval.losses),
+                       static_cast<double>(s.eval.losses) / std::max(1, s.eval.wins + s.eval.draws + s.eval.losses),
+                       s.eval.low(), s.eval.high());
+  else
+    out << ",,,,,\n";
+}
+
+void Trainer::train(const std::function<bool(const UpdateStats&)>& on_update) {
+  auto& im = *impl_;
+  const auto ckpt_dir = fs::path(run_dir_) / "checkpoints";
+  fs::create_directories(ckpt_dir);
+  auto budget_left = [&](const UpdateStats& s) {
+    if (samples_ >= cfg_.total_steps) return false;
+    return cfg_.time_budget_minutes <= 0 || s.elapsed_s < cfg_.time_budget_minutes * 60;
+  };
+  auto checkpoint = [&](const UpdateStats& s) {
+    save((ckpt_dir / checkpoint_name(update_)).string());
+    auto all = checkpoints_in(ckpt_dir);
+    for (size_t i = static_cast<size_t>(cfg_.keep_checkpoints); i < all.size(); ++i) fs::remove(all[i]);
+    if (s.evaluated && s.eval.win_rate() > im.best_eval) {
+      im.best_eval = s.eval.win_rate();
+      save((fs::path(run_dir_) / "best.pt").string());
+    }
+  };
+  UpdateStats last;
+  last.elapsed_s = elapsed_before_s_;
+  while (budget_left(last)) {
+    UpdateStats s = update();
+    const bool final_update = !budget_left(s);
+    if ((cfg_.eval.every > 0 && s.update % cfg_.eval.every == 0) || final_update) {
+      s.eval = evaluate(cfg_.eval.matches, cfg_.eval.opponent, cfg_.eval.replays,
+                        (fs::path(run_dir_) / "replays" / fmt::format("eval_u{:07d}", s.update)).string());
+      s.evaluated = true;
+    }
+    write_metrics(s);
+    if (s.update % cfg_.checkpoint_every == 0 || final_update) checkpoint(s);
+    last = s;
+    if (on_update && !on_update(s)) {
+      checkpoint(s);
+      break;
+    }
+  }
+}
+
+}  // namespace ludus::rl

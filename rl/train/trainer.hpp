@@ -1,0 +1,83 @@
+// The trainer: batched rollouts on a VecEnv, GRPO (or PPO) updates on the optimizer core,
+// opponents from bots and self-play snapshots, evaluation, checkpoints and metrics.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ludus/engine/vec_env.hpp"
+#include "ludus/rl/policy.hpp"
+#include "train_config.hpp"
+
+namespace ludus::rl {
+
+// Training cannot go on (repeated non-finite updates, a game that breaks its contract).
+class TrainingError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct EvalResult {
+  int wins = 0, draws = 0, losses = 0;
+  double win_rate() const;
+  // Wilson 95% interval of the win rate.
+  double low() const;
+  double high() const;
+};
+
+struct UpdateStats {
+  int64_t update = 0;
+  int64_t samples = 0;  // learner agent-steps so far
+  double elapsed_s = 0;
+  double sps = 0;       // learner agent-steps per second in this update
+  double mean_return = 0;
+  double train_win = 0, train_draw = 0;
+  double loss = 0, entropy = 0, kl = 0, clip_frac = 0, grad_norm = 0;
+  int skipped = 0;      // minibatches skipped for a non-finite loss or gradient
+  double learner_elo = 0;
+  bool evaluated = false;
+  EvalResult eval;
+};
+
+class Trainer {
+ public:
+  // A fresh run: creates the run directory and writes its effective config.
+  static std::unique_ptr<Trainer> create(const TrainConfig& config);
+  // Continues the run in `run_dir` from its latest readable checkpoint.
+  static std::unique_ptr<Trainer> resume(const std::string& run_dir);
+  ~Trainer();
+
+  // Trains until total_steps or the time budget; `on_update` (optional) sees each update
+  // and may return false to stop early. Writes checkpoints, metrics and a final evaluation.
+  void train(const std::function<bool(const UpdateStats&)>& on_update = {});
+  // One collection + optimization step (no checkpoint, no evaluation).
+  UpdateStats update();
+  EvalResult evaluate(int matches, const std::string& opponent, int replays, const std::string& replay_prefix);
+  void save(const std::string& path);
+
+  const std::string& run_dir() const { return run_dir_; }
+  const TrainConfig& config() const { return cfg_; }
+  PolicyNet policy() const { return policy_; }
+  int64_t updates_done() const { return update_; }
+  int64_t samples_done() const { return samples_; }
+  // Routing of parameters to Muon/AdamW, as a table.
+  std::string routing_table() const;
+
+ private:
+  struct Impl;
+  explicit Trainer(const TrainConfig& config);
+  void restore(const std::string& checkpoint_path);
+  void write_metrics(const UpdateStats& s);
+
+  TrainConfig cfg_;
+  std::string run_dir_;
+  PolicyNet policy_{nullptr};
+  int64_t update_ = 0, samples_ = 0;
+  double elapsed_before_s_ = 0;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ludus::rl

@@ -1,0 +1,135 @@
+// Trainer: bit-exact resume, self-play pool, evaluation, and failure reporting.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "ludus/engine/registry.hpp"
+#include "trainer.hpp"
+
+namespace ludus::rl {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+std::string temp_dir(const std::string& name) {
+  const auto d = fs::temp_directory_path() / ("ludus_trainer_test_" + name);
+  fs::remove_all(d);
+  return d.string();
+}
+
+TrainConfig small_config(const std::string& run_dir) {
+  ConfigTree t = ConfigTree::from_string(R"(
+env: reach
+game: {team_size: 1, max_ticks: 40, target_score: 2, approach_reward: 0.1}
+threads: 1
+total_steps: 100000000
+epochs: 2
+minibatches: 2
+checkpoint_every: 1
+network: {hidden: 16, layers: 2}
+grpo: {groups: 2, group_size: 4, kl_coef: 0.05}
+opponents: {enabled: true, bots: "random,lazy", bot_prob: 0.5, snapshot_every: 1, pool_size: 2}
+eval: {every: 0, matches: 2, replays: 0, opponent: lazy}
+)",
+                                         "test config");
+  t.apply_override("run_dir=" + run_dir);
+  return bind_options<TrainConfig>(t);
+}
+
+std::vector<std::string> metrics_without_timing(const std::string& run_dir) {
+  std::ifstream in(fs::path(run_dir) / "metrics.csv");
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) f.push_back(c);
+    if (f.size() > 3) f[2] = f[3] = "";  // elapsed_s, sps
+    std::string joined;
+    for (const auto& c : f) joined += c + ",";
+    rows.push_back(joined);
+  }
+  return rows;
+}
+
+TEST(Trainer, ResumeAfterAStopIsBitExact) {
+  const auto dir_a = temp_dir("a"), dir_b = temp_dir("b");
+  auto a = Trainer::create(small_config(dir_a));
+  a->train([](const UpdateStats& s) { return s.update < 4; });
+  ASSERT_EQ(a->updates_done(), 4);
+
+  auto b = Trainer::create(small_config(dir_b));
+  b->train([](const UpdateStats& s) { return s.update < 2; });
+  ASSERT_EQ(b->updates_done(), 2);
+  b.reset();  // the process "dies" here; only files remain
+  auto c = Trainer::resume(dir_b);
+  EXPECT_EQ(c->updates_done(), 2);
+  c->train([](const UpdateStats& s) { return s.update < 4; });
+  ASSERT_EQ(c->updates_done(), 4);
+
+  const auto pa = a->policy()->named_parameters(), pc = c->policy()->named_parameters();
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), *pc.find(p.key()))) << p.key() << " differs";
+  EXPECT_EQ(metrics_without_timing(dir_a), metrics_without_timing(dir_b));
+  EXPECT_EQ(a->samples_done(), c->samples_done());
+  EXPECT_TRUE(fs::exists(fs::path(dir_b) / "pool")) << "self-play snapshots are written";
+  fs::remove_all(dir_a);
+  fs::remove_all(dir_b);
+}
+
+TEST(Trainer, ResumeSkipsACorruptLatestCheckpoint) {
+  const auto dir = temp_dir("corrupt");
+  auto t = Trainer::create(small_config(dir));
+  t->train([](const UpdateStats& s) { return s.update < 2; });
+  t.reset();
+  std::ofstream(fs::path(dir) / "checkpoints" / "ckpt_0000003.pt", std::ios::trunc) << "garbage";
+  auto r = Trainer::resume(dir);
+  EXPECT_EQ(r->updates_done(), 2);
+  fs::remove_all(dir);
+}
+
+TEST(Trainer, EvaluationCountsEveryMatch) {
+  const auto dir = temp_dir("eval");
+  auto t = Trainer::create(small_config(dir));
+  const auto e = t->evaluate(6, "random", 1, (fs::path(dir) / "replays" / "e").string());
+  EXPECT_EQ(e.wins + e.draws + e.losses, 6);
+  EXPECT_LE(e.low(), e.win_rate());
+  EXPECT_GE(e.high(), e.win_rate());
+  EXPECT_TRUE(fs::exists(fs::path(dir) / "replays" / "e_m0.rpl"));
+  fs::remove_all(dir);
+}
+
+TEST(Trainer, NonFiniteLossesStopTrainingWithAClearMessage) {
+  const auto dir = temp_dir("nan");
+  auto cfg = small_config(dir);
+  cfg.max_bad_updates = 2;
+  cfg.total_steps = 5000;  // a bound, should the failure go unnoticed
+  auto t = Trainer::create(cfg);
+  {
+    // A weight gone bad (as after a diverged step): every loss is NaN from now on.
+    torch::NoGradGuard no_grad;
+    t->policy()->parameters().front().fill_(NAN);
+  }
+  try {
+    t->train();
+    FAIL() << "training with NaN weights did not stop";
+  } catch (const TrainingError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("non-finite"));
+    EXPECT_THAT(e.what(), HasSubstr("2 consecutive updates"));
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Trainer, UnknownGameOrBadConfigIsRefusedBeforeTraining) {
+  ConfigTree t;
+  t.apply_override("grpo.advantage=median");
+  EXPECT_THROW(bind_options<TrainConfig>(t), ConfigError);
+  auto cfg = small_config(temp_dir("unknown"));
+  cfg.env = "no-such-game";
+  EXPECT_THROW(Trainer::create(cfg), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace ludus::rl
