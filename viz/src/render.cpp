@@ -233,7 +233,7 @@ void FrameRenderer::draw(const Frame& frame, Camera& camera, SDL_Rect view) {
     const float aspect = static_cast<float>(view.w) / static_cast<float>(std::max(view.h, 1));
     const float extent = 0.5f * std::sqrt(bw * bw + bd * bd + bh * bh);
     const float fit = extent / std::tan(half_fov) / std::min(1.0f, aspect);
-    const float dist = fit * 0.8f / camera.zoom;
+    const float dist = fit * 0.72f / camera.zoom;
     const float pitch = (camera.top_down ? 89.5f : camera.pitch_deg) * std::numbers::pi_v<float> / 180.0f;
     const float yaw = (camera.top_down ? 0.0f : camera.yaw_deg) * std::numbers::pi_v<float> / 180.0f;
     const Vec3 dir{std::cos(pitch) * std::sin(yaw), std::sin(pitch), std::cos(pitch) * std::cos(yaw)};
