@@ -153,6 +153,37 @@ TEST(Render, ScreenItemsUseViewPixels) {
   EXPECT_EQ(canvas.pixel(20, 30), (Rgba{250, 200, 40, 255}));
 }
 
+TEST(Hud, ScoresInTeamColoursAndHelpPanelOverTheView) {
+  Canvas canvas(960, 600);
+  Camera cam;
+  HudInfo hud;
+  hud.team_names = {"left", "right"};
+  hud.paused = true;
+  hud.progress = 0.5;
+  const Frame f = testing::battle_2d(1000, 40);
+  canvas.render(f, cam, &hud);
+  auto count_near = [&](Rgba want, SDL_Rect r) {
+    int n = 0;
+    for (int y = r.y; y < r.y + r.h; ++y)
+      for (int x = r.x; x < r.x + r.w; ++x) {
+        const Rgba c = canvas.pixel(x, y);
+        n += std::abs(c.r - want.r) + std::abs(c.g - want.g) + std::abs(c.b - want.b) < 40 ? 1 : 0;
+      }
+    return n;
+  };
+  // The score digits left and right of the centre of the top bar, in the teams' colours.
+  EXPECT_GT(count_near(team_color(0), SDL_Rect{380, 0, 100, kHudTopPx}), 20);
+  EXPECT_GT(count_near(team_color(1), SDL_Rect{480, 0, 100, kHudTopPx}), 20);
+  canvas.save_png((std::filesystem::temp_directory_path() / "ludus_viz_battle.png").string());
+  draw_help(canvas.sdl_renderer(), canvas.text(), SDL_Rect{0, 0, 960, 600}, true, false);
+  SDL_RenderFlush(canvas.sdl_renderer());
+  const auto out = std::filesystem::temp_directory_path() / "ludus_viz_hud_help.png";
+  canvas.save_png(out.string());
+  // The help panel darkens the middle of the view and lists the controls in bright text.
+  EXPECT_LT(brightness(canvas.pixel(480 - 200, 300)), 80);
+  EXPECT_GT(count_near(Rgba{236, 238, 242, 255}, SDL_Rect{300, 100, 400, 400}), 200);
+}
+
 TEST(Text, BuiltInFallbackDrawsWhenNoFontFileLoads) {
   Canvas canvas(200, 60);
   Text fallback(canvas.sdl_renderer(), "/nonexistent/font.ttf");

@@ -10,11 +10,20 @@
 namespace ludus::viz {
 namespace {
 
-// The atlas holds four 128 px sprites side by side; the disc's centre doubles as a
-// solid white texel for lines and polygons, so a whole frame is one texture.
-constexpr int kCell = 128;
-constexpr int kAtlasW = kCell * 4;
-enum Region { kDisc = 0, kSphere = 1, kSpecular = 2, kShadow = 3 };
+// The atlas holds four 128 px sprites side by side and a 16 px disc for small units (a
+// 128 px disc sampled down to a few pixels turns into a diamond); the big disc's centre
+// doubles as a solid white texel for lines and polygons, so a whole frame is one texture.
+struct Cell {
+  int x, size;
+  float border;  // transparent texels around the disc, against bleeding
+};
+enum Region { kDisc = 0, kSphere = 1, kSpecular = 2, kShadow = 3, kSmallDisc = 4 };
+constexpr Cell kCells[] = {{0, 128, 1.5f}, {128, 128, 1.5f}, {256, 128, 1.5f}, {384, 128, 1.5f}, {512, 16, 0.5f}};
+constexpr int kAtlasW = 528, kAtlasH = 128;
+constexpr float kSmallDiscBelowPx = 10;
+// Quad half-size per pixel of disc radius for a cell.
+constexpr float quad_scale(const Cell& c) { return (c.size / 2.0f) / (c.size / 2.0f - c.border); }
+constexpr SDL_FPoint kSolidTexel{64.0f / kAtlasW, 64.0f / kAtlasH};
 
 float smoothstep(float e0, float e1, float x) {
   const float t = std::clamp((x - e0) / (e1 - e0), 0.0f, 1.0f);
@@ -26,17 +35,17 @@ uint8_t to_byte(float v) { return static_cast<uint8_t>(std::clamp(v, 0.0f, 1.0f)
 // Fills one cell of the atlas: `shade(dx, dy, r)` returns (grey, alpha) in [0, 1] for a
 // point at (dx, dy) from the centre, r = its distance, in units of the sprite's radius.
 template <class Shade>
-void paint_cell(SDL_Surface* s, int cell, Shade shade) {
+void paint_cell(SDL_Surface* s, const Cell& cell, Shade shade) {
   auto* px = static_cast<uint8_t*>(s->pixels);
-  const float half = kCell / 2.0f;
-  const float radius = half - 1.5f;  // keep a transparent border against bleeding
-  for (int y = 0; y < kCell; ++y) {
-    for (int x = 0; x < kCell; ++x) {
+  const float half = static_cast<float>(cell.size) / 2.0f;
+  const float radius = half - cell.border;
+  for (int y = 0; y < cell.size; ++y) {
+    for (int x = 0; x < cell.size; ++x) {
       const float dx = (static_cast<float>(x) + 0.5f - half) / radius;
       const float dy = (static_cast<float>(y) + 0.5f - half) / radius;
       const float r = std::sqrt(dx * dx + dy * dy);
       const auto [grey, alpha] = shade(dx, dy, r);
-      uint8_t* p = px + y * s->pitch + (cell * kCell + x) * 4;
+      uint8_t* p = px + y * s->pitch + (cell.x + x) * 4;
       p[0] = p[1] = p[2] = to_byte(grey);
       p[3] = to_byte(alpha);
     }
@@ -44,19 +53,21 @@ void paint_cell(SDL_Surface* s, int cell, Shade shade) {
 }
 
 SDL_Texture* make_atlas(SDL_Renderer* renderer) {
-  SDL_Surface* s = SDL_CreateRGBSurfaceWithFormat(0, kAtlasW, kCell, 32, SDL_PIXELFORMAT_RGBA32);
+  SDL_Surface* s = SDL_CreateRGBSurfaceWithFormat(0, kAtlasW, kAtlasH, 32, SDL_PIXELFORMAT_RGBA32);
   if (!s) throw VizError(std::string("cannot create the sprite atlas surface: ") + SDL_GetError());
-  const float edge = 1.0f / (kCell / 2.0f);  // one texel, for anti-aliased edges
-  paint_cell(s, kDisc, [&](float, float, float r) { return std::pair{1.0f, smoothstep(1.0f, 1.0f - 2 * edge, r)}; });
+  SDL_memset(s->pixels, 0, static_cast<size_t>(s->pitch) * kAtlasH);
+  const float edge = 1.0f / 62.5f;  // one texel of a 128 px cell, for anti-aliased edges
+  paint_cell(s, kCells[kDisc], [&](float, float, float r) { return std::pair{1.0f, smoothstep(1.0f, 1.0f - 2 * edge, r)}; });
+  paint_cell(s, kCells[kSmallDisc], [&](float, float, float r) { return std::pair{1.0f, smoothstep(1.0f, 0.8f, r)}; });
   // Lambert + ambient, lit from the upper left and the viewer; the rim darkens.
   const float lx = -0.45f, ly = -0.6f, lz = 0.66f;
-  paint_cell(s, kSphere, [&](float dx, float dy, float r) {
+  paint_cell(s, kCells[kSphere], [&](float dx, float dy, float r) {
     const float nz = std::sqrt(std::max(0.0f, 1 - r * r));
     const float diffuse = std::max(0.0f, dx * lx + dy * ly + nz * lz);
     const float light = 0.28f + 0.72f * diffuse;
     return std::pair{light, smoothstep(1.0f, 1.0f - 2 * edge, r)};
   });
-  paint_cell(s, kSpecular, [&](float dx, float dy, float r) {
+  paint_cell(s, kCells[kSpecular], [&](float dx, float dy, float r) {
     const float nz = std::sqrt(std::max(0.0f, 1 - r * r));
     // Blinn half vector between the light and the viewer (0, 0, 1).
     const float hx = lx, hy = ly, hz = lz + 1;
@@ -64,7 +75,7 @@ SDL_Texture* make_atlas(SDL_Renderer* renderer) {
     const float spec = std::pow(std::max(0.0f, (dx * hx + dy * hy + nz * hz) / hn), 40.0f);
     return std::pair{1.0f, 0.75f * spec * smoothstep(1.0f, 0.9f, r)};
   });
-  paint_cell(s, kShadow, [&](float, float, float r) { return std::pair{0.0f, 0.85f * smoothstep(1.0f, 0.35f, r)}; });
+  paint_cell(s, kCells[kShadow], [&](float, float, float r) { return std::pair{0.0f, 0.85f * smoothstep(1.0f, 0.35f, r)}; });
   SDL_Texture* t = SDL_CreateTextureFromSurface(renderer, s);
   SDL_FreeSurface(s);
   if (!t) throw VizError(std::string("cannot create the sprite atlas texture: ") + SDL_GetError());
@@ -158,18 +169,20 @@ void FrameRenderer::flush() {
 }
 
 void FrameRenderer::quad(const SDL_FPoint p[4], SDL_Color c, int region) {
-  const float u0 = static_cast<float>(region * kCell) / kAtlasW, u1 = static_cast<float>((region + 1) * kCell) / kAtlasW;
+  const Cell& cell = kCells[region];
+  const float u0 = static_cast<float>(cell.x) / kAtlasW, u1 = static_cast<float>(cell.x + cell.size) / kAtlasW;
+  const float v1 = static_cast<float>(cell.size) / kAtlasH;
   const int base = static_cast<int>(verts_.size());
   verts_.push_back(SDL_Vertex{p[0], c, {u0, 0}});
   verts_.push_back(SDL_Vertex{p[1], c, {u1, 0}});
-  verts_.push_back(SDL_Vertex{p[2], c, {u1, 1}});
-  verts_.push_back(SDL_Vertex{p[3], c, {u0, 1}});
+  verts_.push_back(SDL_Vertex{p[2], c, {u1, v1}});
+  verts_.push_back(SDL_Vertex{p[3], c, {u0, v1}});
   for (int k : {0, 1, 2, 0, 2, 3}) indices_.push_back(base + k);
 }
 
 void FrameRenderer::sprite(float cx, float cy, float radius_px, SDL_Color c, int region) {
-  // The sprite's disc spans (kCell/2 - 1.5) texels of the cell's kCell/2 half-width.
-  const float r = radius_px * (kCell / 2.0f) / (kCell / 2.0f - 1.5f);
+  if (region == kDisc && radius_px < kSmallDiscBelowPx) region = kSmallDisc;
+  const float r = radius_px * quad_scale(kCells[region]);
   const SDL_FPoint p[4] = {{cx - r, cy - r}, {cx + r, cy - r}, {cx + r, cy + r}, {cx - r, cy + r}};
   quad(p, c, region);
 }
@@ -180,7 +193,7 @@ void FrameRenderer::solid_line(float x0, float y0, float x1, float y1, float wid
   if (len < 1e-4f) return;
   const float w = std::max(width_px, 1.0f) / 2;
   const float nx = -dy / len * w, ny = dx / len * w;
-  const SDL_FPoint tex{0.5f / 4, 0.5f};  // the disc's solid centre
+  const SDL_FPoint tex = kSolidTexel;
   const int base = static_cast<int>(verts_.size());
   verts_.push_back(SDL_Vertex{{x0 + nx, y0 + ny}, c, tex});
   verts_.push_back(SDL_Vertex{{x1 + nx, y1 + ny}, c, tex});
@@ -207,7 +220,7 @@ void FrameRenderer::solid_fan(const std::vector<SDL_FPoint>& pts, SDL_Color c) {
     indices_.clear();
     return;
   }
-  const SDL_FPoint tex{0.5f / 4, 0.5f};
+  const SDL_FPoint tex = kSolidTexel;
   const int base = static_cast<int>(verts_.size());
   for (const auto& p : pts) verts_.push_back(SDL_Vertex{p, c, tex});
   for (int k = 1; k + 1 < static_cast<int>(pts.size()); ++k) {
@@ -351,7 +364,7 @@ void FrameRenderer::draw_3d(const Frame& frame) {
     const float cx[4] = {-1, 1, 1, -1}, cz[4] = {-1, -1, 1, 1};
     bool visible = true;
     for (int k = 0; k < 4 && visible; ++k) {
-      const float sr = spread * (kCell / 2.0f) / (kCell / 2.0f - 1.5f);
+      const float sr = spread * quad_scale(kCells[kShadow]);
       const Vec3 c = p.to_camera(it.x + cx[k] * sr, p.floor_y + 0.01f, it.z + cz[k] * sr);
       visible = c.z >= kNear;
       q[k] = p.to_screen(c);
