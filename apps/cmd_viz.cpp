@@ -97,6 +97,13 @@ double replay_tick_rate(const ReplayHeader& h) {
   }
 }
 
+// Opening a window: say so once when text falls back to the built-in bitmap font.
+void run_window(viz::FrameSource& src, const viz::ViewerOptions& options) {
+  std::string why;
+  if (viz::find_font(&why).empty()) fmt::print(stderr, "ludus: warning: {}; using the built-in bitmap font\n", why);
+  viz::run_viewer(src, options);
+}
+
 // Headless capture: one frame (--png) and/or every K ticks (--frames).
 void capture(viz::ReplaySource& src, const ViewArgs& view, const std::string& png, int64_t tick,
              const std::string& dir, int every) {
@@ -163,16 +170,16 @@ void add_viz_commands(CLI::App& app) {
       print_replay_info(ra->file, ra->recover);
       return;
     }
-    ReplayReader probe(ra->file, ra->recover ? ReplayMode::recover : ReplayMode::strict);
-    if (!probe.complete()) fmt::print(stderr, "ludus: warning: {}\n", probe.warning());
-    viz::ReplaySource src(ra->file, ra->recover, replay_tick_rate(probe.header()));
+    viz::ReplaySource src(ra->file, ra->recover, 30);
+    if (!src.reader().complete()) fmt::print(stderr, "ludus: warning: {}\n", src.reader().warning());
+    src.set_tick_rate_hz(replay_tick_rate(src.reader().header()));
     if (!ra->png.empty() || !ra->frames_dir.empty()) {
       capture(src, ra->view, ra->png, ra->tick, ra->frames_dir, ra->every);
       return;
     }
     src.set_speed(ra->view.speed);
     if (ra->tick > 0) src.seek_tick(ra->tick);
-    viz::run_viewer(src, ra->view.viewer("ludus replay: " + ra->file));
+    run_window(src, ra->view.viewer("ludus replay: " + ra->file));
   });
 
   struct WatchArgs {
@@ -230,7 +237,7 @@ void add_viz_commands(CLI::App& app) {
     src.set_speed(wa->view.speed);
     std::string versus;
     for (const auto& n : names) versus += (versus.empty() ? "" : " vs ") + n;
-    viz::run_viewer(src, wa->view.viewer("ludus watch: " + wa->env + " (" + versus + ")"));
+    run_window(src, wa->view.viewer("ludus watch: " + wa->env + " (" + versus + ")"));
   });
 }
 

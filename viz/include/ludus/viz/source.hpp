@@ -65,6 +65,10 @@ class ReplaySource final : public FrameSource {
   void restart() override;
   bool finished() const override { return index_ + 1 >= reader_.num_frames(); }
   double tick_rate_hz() const override { return tick_rate_hz_; }
+  // Once the game's tick rate is known (it is not in the replay file): ignored unless > 0.
+  void set_tick_rate_hz(double hz) {
+    if (hz > 0) tick_rate_hz_ = hz;
+  }
   const std::vector<std::string>& team_names() const override { return reader_.header().agents; }
   bool seekable() const override { return true; }
   double progress() const override;
