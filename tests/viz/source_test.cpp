@@ -193,5 +193,47 @@ TEST(LiveSource, FinishesAndReportsTheSimulationsErrors) {
       std::runtime_error);
 }
 
+TEST(Viewer, WindowLoopTakesKeysAndWritesScreenshots) {
+  // The real window loop on SDL's offscreen video driver: no display needed.
+  ::setenv("SDL_VIDEODRIVER", "offscreen", 1);
+  const auto dir = std::filesystem::temp_directory_path() / "ludus_viz_shots";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  LiveSource src(counting_match(1000000), 60, {"a", "b"});
+  ViewerOptions options;
+  options.width = 640;
+  options.height = 400;
+  options.screenshot_dir = dir.string();
+  options.quit_after_s = 10;  // a safety net: the test closes the window itself
+  std::thread keys([] {
+    auto key = [](SDL_Keycode k) {
+      SDL_Event e{};
+      e.type = SDL_KEYDOWN;
+      e.key.state = SDL_PRESSED;
+      e.key.keysym.sym = k;
+      SDL_PushEvent(&e);
+    };
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    key(SDLK_SPACE);  // pause
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    key(SDLK_p);  // screenshot
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    SDL_Event quit{};
+    quit.type = SDL_QUIT;
+    SDL_PushEvent(&quit);
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  run_viewer(src, options);
+  keys.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5)) << "the quit event closes the window";
+  EXPECT_TRUE(src.paused()) << "Space paused the match";
+  std::vector<std::filesystem::path> shots;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) shots.push_back(entry.path());
+  ASSERT_EQ(shots.size(), 1u);
+  EXPECT_EQ(shots[0].extension(), ".png");
+  EXPECT_GT(std::filesystem::file_size(shots[0]), 500u);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ludus::viz

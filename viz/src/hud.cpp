@@ -64,8 +64,10 @@ SDL_FRect draw_hud(SDL_Renderer* r, Text& text, const Frame& frame, const HudInf
     text.draw(s0, mid - 12, y0 + 6, 26, team_sdl(0), Align::right);
     text.draw(s1, mid + 12, y0 + 6, 26, team_sdl(1), Align::left);
     const float gap = 12 + static_cast<float>(std::max(text.measure(s0, 26).first, text.measure(s1, 26).first)) + 18;
-    text.draw(name(0), mid - gap, y0 + 13, 17, team_sdl(0), Align::right);
-    text.draw(name(1), mid + gap, y0 + 13, 17, team_sdl(1), Align::left);
+    if (w >= 640) {  // narrower windows keep the corners for the clock and speed
+      text.draw(name(0), mid - gap, y0 + 13, 17, team_sdl(0), Align::right);
+      text.draw(name(1), mid + gap, y0 + 13, 17, team_sdl(1), Align::left);
+    }
   } else if (teams > 0) {
     std::vector<std::string> parts;
     float total = 0;

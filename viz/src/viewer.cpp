@@ -137,7 +137,7 @@ void run_viewer(FrameSource& source, const ViewerOptions& options) {
   bool hud = options.hud, help = false, quit = false, screenshot = false, dragging = false;
   SDL_FRect timeline{0, 0, 0, 0};
   std::string toast;
-  double toast_until = 0, fps = 0, elapsed = 0;
+  double toast_until = 0, fps = 0, elapsed = 0, fps_since = 0, fps_frames = 0;
   int shots = 0;
   const Frame* frame = nullptr;
   using Clock = std::chrono::steady_clock;
@@ -230,7 +230,12 @@ void run_viewer(FrameSource& source, const ViewerOptions& options) {
     const double dt = std::chrono::duration<double>(now - last).count();
     last = now;
     elapsed += dt;
-    if (dt > 0) fps = fps == 0 ? 1 / dt : 0.95 * fps + 0.05 / dt;
+    ++fps_frames;
+    if (elapsed - fps_since >= 0.5) {  // frames presented over the last half second
+      fps = fps_frames / (elapsed - fps_since);
+      fps_frames = 0;
+      fps_since = elapsed;
+    }
     frame = source.update(dt);
 
     int w = 0, h = 0;
