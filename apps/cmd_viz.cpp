@@ -1,4 +1,4 @@
-// Visualizer subcommands: `replay` (window, --info, PNG capture) and `watch` (a live match).
+// Visualizer subcommands: `replay` (window, --info, PNG/GIF capture) and `watch` (a live match).
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include "ludus/engine/config.hpp"
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/replay.hpp"
+#include "ludus/viz/gif.hpp"
 #include "ludus/viz/source.hpp"
 #include "ludus/viz/viewer.hpp"
 
@@ -104,16 +105,16 @@ void run_window(viz::FrameSource& src, const viz::ViewerOptions& options) {
   viz::run_viewer(src, options);
 }
 
-// Headless capture: one frame (--png) and/or every K ticks (--frames).
+// Headless capture: one frame (--png), and every K ticks as PNGs (--frames) and/or a GIF (--gif).
 void capture(viz::ReplaySource& src, const ViewArgs& view, const std::string& png, int64_t tick,
-             const std::string& dir, int every) {
+             const std::string& dir, const std::string& gif_path, int every) {
   const auto [w, h] = view.dims();
   viz::Canvas canvas(w, h);
   viz::Camera cam = view.camera();
   viz::HudInfo hud;
   hud.team_names = src.team_names();
   hud.tick_rate_hz = src.tick_rate_hz();
-  hud.speed = src.speed();
+  hud.speed = view.speed;
   auto render = [&] {
     hud.progress = src.progress();
     hud.finished = src.finished();
@@ -127,20 +128,31 @@ void capture(viz::ReplaySource& src, const ViewArgs& view, const std::string& pn
     canvas.save_png(png);
     fmt::print("wrote {} (tick {}, {}x{})\n", png, src.current().tick, w, h);
   }
-  if (!dir.empty()) {
-    std::filesystem::create_directories(dir);
-    int written = 0;
-    int64_t next = src.reader().frame(0).tick;
-    for (int64_t i = 0; i < src.reader().num_frames(); ++i) {
-      const int64_t t = src.reader().frame(i).tick;
-      if (t < next) continue;
-      src.seek_tick(t);
-      render();
-      canvas.save_png(fmt::format("{}/frame-{:06d}.png", dir, t));
-      ++written;
-      next = t + every;
-    }
-    fmt::print("wrote {} PNG frames to {}/ (every {} ticks)\n", written, dir, every);
+  if (dir.empty() && gif_path.empty()) return;
+  if (!dir.empty()) std::filesystem::create_directories(dir);
+  std::unique_ptr<viz::GifWriter> gif;
+  if (!gif_path.empty()) {
+    const auto parent = std::filesystem::path(gif_path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    const double delay_s = every / src.tick_rate_hz() / view.speed;
+    gif = std::make_unique<viz::GifWriter>(gif_path, w, h, static_cast<int>(delay_s * 100 + 0.5));
+  }
+  int written = 0;
+  int64_t next = src.reader().frame(0).tick;
+  for (int64_t i = 0; i < src.reader().num_frames(); ++i) {
+    const int64_t t = src.reader().frame(i).tick;
+    if (t < next) continue;
+    src.seek_tick(t);
+    render();
+    if (!dir.empty()) canvas.save_png(fmt::format("{}/frame-{:06d}.png", dir, t));
+    if (gif) gif->add(canvas.surface());
+    ++written;
+    next = t + every;
+  }
+  if (!dir.empty()) fmt::print("wrote {} PNG frames to {}/ (every {} ticks)\n", written, dir, every);
+  if (gif) {
+    gif->finish();
+    fmt::print("wrote {} ({} frames, every {} ticks, {}x{})\n", gif_path, gif->frames(), every, w, h);
   }
 }
 
@@ -148,7 +160,7 @@ void capture(viz::ReplaySource& src, const ViewArgs& view, const std::string& pn
 
 void add_viz_commands(CLI::App& app) {
   struct ReplayArgs {
-    std::string file, png, frames_dir;
+    std::string file, png, frames_dir, gif;
     bool info = false, recover = false;
     int64_t tick = 0;
     int every = 1;
@@ -163,7 +175,8 @@ void add_viz_commands(CLI::App& app) {
   replay->add_option("--tick", ra->tick, "tick to capture with --png (the last frame at or before it)")
       ->check(CLI::NonNegativeNumber);
   replay->add_option("--frames", ra->frames_dir, "write PNG frames into this folder (no window)");
-  replay->add_option("--every", ra->every, "with --frames: one PNG every K ticks")->check(CLI::PositiveNumber);
+  replay->add_option("--gif", ra->gif, "write an animated GIF of the whole replay (no window; see --every)");
+  replay->add_option("--every", ra->every, "with --frames / --gif: one image every K ticks")->check(CLI::PositiveNumber);
   ra->view.add(replay);
   replay->callback([ra] {
     if (ra->info) {
@@ -173,8 +186,8 @@ void add_viz_commands(CLI::App& app) {
     viz::ReplaySource src(ra->file, ra->recover, 30);
     if (!src.reader().complete()) fmt::print(stderr, "ludus: warning: {}\n", src.reader().warning());
     src.set_tick_rate_hz(replay_tick_rate(src.reader().header()));
-    if (!ra->png.empty() || !ra->frames_dir.empty()) {
-      capture(src, ra->view, ra->png, ra->tick, ra->frames_dir, ra->every);
+    if (!ra->png.empty() || !ra->frames_dir.empty() || !ra->gif.empty()) {
+      capture(src, ra->view, ra->png, ra->tick, ra->frames_dir, ra->gif, ra->every);
       return;
     }
     src.set_speed(ra->view.speed);

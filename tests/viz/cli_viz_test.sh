@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The visualizer's CLI end to end, headless: replay --png / --frames / --info, bad files, watch in an offscreen window.
+# The visualizer's CLI end to end, headless: replay --png / --frames / --gif / --info, bad files, windows on the offscreen driver.
 set -u
 ludus=$1
 work=$2
@@ -29,6 +29,8 @@ check frames-every 0 'wrote [0-9]+ PNG frames to seq/' -- "$ludus" replay m.rpl 
 n=$(ls seq/frame-*.png 2>/dev/null | wc -l)
 if [ "$n" -ge 3 ] && is_png seq/frame-000000.png && [ -f seq/frame-000050.png ]; then echo "ok   frames-files ($n)"; else
   echo "FAIL frames-files: $n files: $(ls seq | head)"; fails=$((fails + 1)); fi
+check gif 0 'wrote anim.gif \([0-9]+ frames, every 30 ticks, 320x200\)' -- "$ludus" replay m.rpl --gif anim.gif --every 30 --size 320x200
+if [ "$(head -c 6 anim.gif)" = "GIF89a" ]; then echo "ok   gif-is-gif"; else echo "FAIL gif-is-gif"; fails=$((fails + 1)); fi
 check info 0 'all [0-9]+ frames decode' -- "$ludus" replay m.rpl --info
 head -c 300 m.rpl > cut.rpl
 check truncated-is-clear 1 'truncated replay' -- "$ludus" replay cut.rpl --png cut.png

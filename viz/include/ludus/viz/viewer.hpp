@@ -55,6 +55,7 @@ class Canvas {
   int width() const;
   int height() const;
   SDL_Renderer* sdl_renderer() { return renderer_; }
+  const SDL_Surface* surface() const { return surface_; }
   FrameRenderer& frame_renderer() { return *frames_; }
   Text& text() { return *text_; }
 
