@@ -146,6 +146,9 @@ FollowTarget follow_target(const Frame& frame, int index) {
 FrameRenderer::FrameRenderer(SDL_Renderer* renderer, Text* text)
     : renderer_(renderer), text_(text), proj_(std::make_unique<Projection>()) {
   if (!renderer_) throw VizError("FrameRenderer needs an SDL_Renderer");
+  SDL_RendererInfo info{};
+  if (SDL_GetRendererInfo(renderer_, &info) != 0) throw VizError(std::string("SDL_GetRendererInfo: ") + SDL_GetError());
+  software_ = (info.flags & SDL_RENDERER_SOFTWARE) != 0;
   atlas_ = make_atlas(renderer_);
 }
 
@@ -202,12 +205,63 @@ void FrameRenderer::solid_line(float x0, float y0, float x1, float y1, float wid
   for (int k : {0, 1, 2, 0, 2, 3}) indices_.push_back(base + k);
 }
 
+bool FrameRenderer::convex(const std::vector<SDL_FPoint>& pts) {
+  int sign = 0;
+  const size_t n = pts.size();
+  for (size_t k = 0; k < n; ++k) {
+    const SDL_FPoint a = pts[k], b = pts[(k + 1) % n], c = pts[(k + 2) % n];
+    const float z = (b.x - a.x) * (c.y - b.y) - (b.y - a.y) * (c.x - b.x);
+    if (std::abs(z) < 1e-6f) continue;
+    const int s = z > 0 ? 1 : -1;
+    if (sign != 0 && s != sign) return false;
+    sign = s;
+  }
+  return true;
+}
+
+void FrameRenderer::fill_spans(const std::vector<SDL_FPoint>& pts, SDL_Color c) {
+  float min_y = pts[0].y, max_y = pts[0].y;
+  for (const auto& p : pts) {
+    min_y = std::min(min_y, p.y);
+    max_y = std::max(max_y, p.y);
+  }
+  const SDL_Rect& v = proj_->view;
+  const int y0 = std::max(static_cast<int>(std::ceil(min_y - 0.5f)), v.y);
+  const int y1 = std::min(static_cast<int>(std::floor(max_y - 0.5f)), v.y + v.h - 1);
+  spans_.clear();
+  const size_t n = pts.size();
+  for (int y = y0; y <= y1; ++y) {
+    const float yc = static_cast<float>(y) + 0.5f;  // rows are sampled at pixel centres
+    float lo = 1e30f, hi = -1e30f;
+    for (size_t k = 0; k < n; ++k) {
+      const SDL_FPoint a = pts[k], b = pts[(k + 1) % n];
+      if ((a.y <= yc && b.y > yc) || (b.y <= yc && a.y > yc)) {
+        const float x = a.x + (yc - a.y) * (b.x - a.x) / (b.y - a.y);
+        lo = std::min(lo, x);
+        hi = std::max(hi, x);
+      }
+    }
+    const int x0 = static_cast<int>(std::lround(std::max(lo, static_cast<float>(v.x))));
+    const int x1 = static_cast<int>(std::lround(std::min(hi, static_cast<float>(v.x + v.w))));
+    if (x1 > x0) spans_.push_back(SDL_Rect{x0, y, x1 - x0, 1});
+  }
+  SDL_SetRenderDrawBlendMode(renderer_, SDL_BLENDMODE_NONE);
+  SDL_SetRenderDrawColor(renderer_, c.r, c.g, c.b, 255);
+  if (!spans_.empty()) SDL_RenderFillRects(renderer_, spans_.data(), static_cast<int>(spans_.size()));
+}
+
 void FrameRenderer::solid_fan(const std::vector<SDL_FPoint>& pts, SDL_Color c) {
   if (pts.size() < 3) return;
   if (c.a == 255) {
-    // Opaque polygons (floors, fields) are often most of the view: untextured and unblended,
-    // software renderers fill them several times faster than textured triangles.
+    // Opaque polygons (floors, fields) are often most of the view. Software renderers fill
+    // triangles per pixel with edge functions (about 15 ns a pixel); a convex polygon as
+    // one rectangle per row is a memset each, some 30 times faster. Otherwise untextured,
+    // unblended triangles.
     flush();
+    if (software_ && convex(pts)) {
+      fill_spans(pts, c);
+      return;
+    }
     verts_.clear();
     for (const auto& p : pts) verts_.push_back(SDL_Vertex{p, c, {0, 0}});
     for (int k = 1; k + 1 < static_cast<int>(pts.size()); ++k)
@@ -275,6 +329,7 @@ void FrameRenderer::draw(const Frame& frame, Camera& camera, SDL_Rect view) {
 
   SDL_RenderSetClipRect(renderer_, &view);
   const SDL_Color bg = p.three_d ? kBackground3D : kBackground2D;
+  SDL_SetRenderDrawBlendMode(renderer_, SDL_BLENDMODE_NONE);  // an opaque fill: no blending cost
   SDL_SetRenderDrawColor(renderer_, bg.r, bg.g, bg.b, bg.a);
   SDL_RenderFillRect(renderer_, &view);
   if (p.three_d) draw_3d(frame);

@@ -86,15 +86,19 @@ class FrameRenderer {
   void sprite(float cx, float cy, float radius_px, SDL_Color c, int region);
   void solid_line(float x0, float y0, float x1, float y1, float width_px, SDL_Color c);
   void solid_fan(const std::vector<SDL_FPoint>& pts, SDL_Color c);
+  static bool convex(const std::vector<SDL_FPoint>& pts);
+  void fill_spans(const std::vector<SDL_FPoint>& pts, SDL_Color c);
   void text_item(const Frame& frame, const DrawItem& it, float sx, float sy, float px);
 
   SDL_Renderer* renderer_;
   Text* text_;
   SDL_Texture* atlas_ = nullptr;
+  bool software_ = false;  // the software renderer: big opaque fills go row by row
   std::unique_ptr<Projection> proj_;
   std::vector<SDL_Vertex> verts_;
   std::vector<int> indices_;
   std::vector<SDL_FPoint> scratch_;
+  std::vector<SDL_Rect> spans_;
   struct Sorted {
     float depth;
     uint32_t item;
