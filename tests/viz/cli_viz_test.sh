@@ -39,6 +39,7 @@ check garbage-is-clear 1 'not a ludus replay' -- "$ludus" replay junk.rpl --png 
 check bad-size 2 'expected WIDTHxHEIGHT' -- "$ludus" replay m.rpl --png s.png --size 12by4
 check replay-window-offscreen 0 '' -- "$ludus" replay m.rpl --speed 16 --quit-after 0.5
 check watch-offscreen 0 '' -- "$ludus" watch --env reach --agents greedy,random --set team_size=3 --quit-after 0.7
+check no-display-is-clear 1 'cannot open a window' -- env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER "$ludus" watch --quit-after 5
 check watch-wrong-agents 2 'lists 1 agent' -- "$ludus" watch --env reach --agents greedy
 check watch-unknown-agent 1 'nosuchbot' -- "$ludus" watch --env reach --agents nosuchbot,random --quit-after 0.2
 

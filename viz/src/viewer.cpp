@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <iterator>
 
@@ -120,8 +121,15 @@ void run_viewer(FrameSource& source, const ViewerOptions& options) {
       SDL_QuitSubSystem(SDL_INIT_VIDEO);
     }
   } video;
+  // With no display SDL may fall back to a driver that shows nothing; only run there when
+  // asked for by name (SDL_VIDEODRIVER=offscreen: tests and recording without a display).
+  const std::string driver = SDL_GetCurrentVideoDriver() ? SDL_GetCurrentVideoDriver() : "";
+  const char* asked = std::getenv("SDL_VIDEODRIVER");
+  if ((driver == "offscreen" || driver == "dummy") && !(asked && driver == asked))
+    throw VizError("cannot open a window: no display found (SDL fell back to its '" + driver +
+                   "' video driver); `ludus replay FILE --png OUT.png` captures without one");
   video.window = SDL_CreateWindow(options.title.c_str(), SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, options.width,
-                                  options.height, SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+                                  options.height, SDL_WINDOW_RESIZABLE);
   if (!video.window) throw VizError(std::string("cannot open a window: ") + SDL_GetError());
   video.renderer = SDL_CreateRenderer(video.window, -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
   if (!video.renderer) video.renderer = SDL_CreateRenderer(video.window, -1, SDL_RENDERER_SOFTWARE);
@@ -167,7 +175,14 @@ void run_viewer(FrameSource& source, const ViewerOptions& options) {
           const int n_follow = frame ? followable_count(*frame) : 0;
           switch (k) {
             case SDLK_ESCAPE: case SDLK_q: quit = true; break;
-            case SDLK_SPACE: source.set_paused(!source.paused()); break;
+            case SDLK_SPACE:
+              if (source.finished() && source.seekable()) {  // at the end, play again
+                source.restart();
+                source.set_paused(false);
+              } else {
+                source.set_paused(!source.paused());
+              }
+              break;
             case SDLK_PERIOD: source.step(1); break;
             case SDLK_COMMA: if (source.seekable()) source.step(-1); break;
             case SDLK_MINUS: case SDLK_KP_MINUS: source.set_speed(next_speed(source.speed(), -1)); break;
