@@ -57,7 +57,10 @@ SDL_Texture* make_atlas(SDL_Renderer* renderer) {
   if (!s) throw VizError(std::string("cannot create the sprite atlas surface: ") + SDL_GetError());
   SDL_memset(s->pixels, 0, static_cast<size_t>(s->pitch) * kAtlasH);
   const float edge = 1.0f / 62.5f;  // one texel of a 128 px cell, for anti-aliased edges
-  paint_cell(s, kCells[kDisc], [&](float, float, float r) { return std::pair{1.0f, smoothstep(1.0f, 1.0f - 2 * edge, r)}; });
+  // Discs: the team colour itself over most of the disc, a slightly darker rim for contrast.
+  paint_cell(s, kCells[kDisc], [&](float, float, float r) {
+    return std::pair{1.0f - 0.3f * smoothstep(0.8f, 0.86f, r), smoothstep(1.0f, 1.0f - 2 * edge, r)};
+  });
   paint_cell(s, kCells[kSmallDisc], [&](float, float, float r) { return std::pair{1.0f, smoothstep(1.0f, 0.8f, r)}; });
   // Lambert + ambient, lit from the upper left and the viewer; the rim darkens.
   const float lx = -0.45f, ly = -0.6f, lz = 0.66f;
