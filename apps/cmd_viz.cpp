@@ -118,6 +118,7 @@ void capture(viz::ReplaySource& src, const ViewArgs& view, const std::string& pn
   auto render = [&] {
     hud.progress = src.progress();
     hud.finished = src.finished();
+    hud.camera = viz::camera_text(src.current(), cam);
     canvas.render(src.current(), cam, view.no_hud ? nullptr : &hud);
   };
   if (!canvas.text().fallback_reason().empty())

@@ -144,21 +144,24 @@ bool eventually(Pred pred) {
 }
 
 TEST(LiveSource, SimulatesInRealTimeWithoutBeingAskedForFrames) {
+  const auto t0 = std::chrono::steady_clock::now();
   LiveSource src(counting_match(1000000), 200, {"a", "b"});
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  // Nobody called update(): the simulation still ran at about 200 ticks/s.
-  EXPECT_GT(src.ticks_simulated(), 30);
-  EXPECT_LT(src.ticks_simulated(), 120);
+  const int64_t ticks = src.ticks_simulated();
+  const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Nobody called update(): the simulation still ran, paced to 200 ticks/s (never ahead of it).
+  EXPECT_GT(ticks, 15);
+  EXPECT_LE(static_cast<double>(ticks), elapsed_s * 200 + 3);
   const Frame* f = src.update(0);
   ASSERT_NE(f, nullptr);
-  EXPECT_GT(f->tick, 30);
+  EXPECT_GT(f->tick, 10);
 }
 
 TEST(LiveSource, PauseHoldsSingleStepAdvancesOneTickRestartStartsOver) {
   LiveSource src(counting_match(1000000), 500, {"a", "b"});
   ASSERT_TRUE(eventually([&] { return src.ticks_simulated() > 20; }));
   src.set_paused(true);
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const int64_t held = src.update(0)->tick;
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
   EXPECT_EQ(src.update(0)->tick, held);

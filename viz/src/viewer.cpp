@@ -29,16 +29,6 @@ HudInfo hud_info(const FrameSource& source) {
   return info;
 }
 
-std::string camera_text(const Frame& frame, const Camera& cam) {
-  std::string s;
-  if (cam.follow >= 0) {
-    const FollowTarget t = follow_target(frame, cam.follow);
-    s = "follow #" + std::to_string(cam.follow) + (t.team >= 0 ? " (team " + std::to_string(t.team) + ")" : "");
-  }
-  if (frame.dims == 3 && cam.top_down) s += s.empty() ? "top-down" : ", top-down";
-  return s;
-}
-
 // The nearest playback speed one notch up or down.
 double next_speed(double speed, int dir) {
   const auto* first = std::begin(kSpeeds);
@@ -49,6 +39,16 @@ double next_speed(double speed, int dir) {
 }
 
 }  // namespace
+
+std::string camera_text(const Frame& frame, const Camera& cam) {
+  std::string s;
+  if (cam.follow >= 0) {
+    const FollowTarget t = follow_target(frame, cam.follow);
+    s = "follow #" + std::to_string(cam.follow) + (t.team >= 0 ? " (team " + std::to_string(t.team) + ")" : "");
+  }
+  if (frame.dims == 3 && cam.top_down) s += s.empty() ? "top-down" : ", top-down";
+  return s;
+}
 
 void save_png(SDL_Surface* surface, const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();

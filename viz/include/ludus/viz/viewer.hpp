@@ -26,6 +26,9 @@ struct HudInfo {
   std::string camera;    // e.g. "follow #3 (team 1)"; empty: not shown
 };
 
+// What the HUD says about the camera ("follow #3 (team 1)", "top-down"); empty by default.
+std::string camera_text(const Frame& frame, const Camera& camera);
+
 // Pixels the HUD covers at the top and bottom of a window when shown (the view fits between).
 inline constexpr int kHudTopPx = 44;
 inline constexpr int kHudBottomPx = 26;
