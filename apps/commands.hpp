@@ -16,6 +16,8 @@ class UsageError : public std::runtime_error {
 void add_run_commands(CLI::App& app);
 // train and eval (built with libtorch only).
 void add_train_commands(CLI::App& app);
+// `replay` (window, --info, PNG capture) and `watch`; only in builds with the visualizer.
+void add_viz_commands(CLI::App& app);
 
 // Validates a replay (every chunk and frame) and prints its header, result and size.
 void print_replay_info(const std::string& path, bool recover);

@@ -1,4 +1,4 @@
-// ludus: the command line (envs, run, config show, replay, check-env).
+// ludus: the command line (envs, run, config show, replay, watch, check-env).
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
   ludus::cli::add_run_commands(app);
 #ifdef LUDUS_HAVE_TORCH
   ludus::cli::add_train_commands(app);
+#endif
+#ifdef LUDUS_HAVE_VIZ
+  ludus::cli::add_viz_commands(app);
 #endif
 
   for (const auto& problem : ludus::load_plugins_from_env()) fmt::print(stderr, "ludus: warning: {}\n", problem);

@@ -22,7 +22,7 @@ check() {  # check NAME EXPECTED_EXIT PATTERN -- command...
 
 check envs-lists-reach 0 '^reach ' -- "$ludus" envs
 check run-writes-replay 0 'replay: out/m.rpl' -- "$ludus" run --env reach --agents greedy,random --seed 3 --out out/m.rpl
-check replay-reads-back 0 'all [0-9]+ frames decode' -- "$ludus" replay out/m.rpl
+check replay-reads-back 0 'all [0-9]+ frames decode' -- "$ludus" replay out/m.rpl --info
 check run-many-summary 0 'summary over 5 matches' -- "$ludus" run --agents greedy,random -n 5 --out out/many.rpl
 cat > cfg.yaml <<'YAML'
 env: reach
@@ -40,7 +40,7 @@ check unknown-env 1 "unknown env 'nope'" -- "$ludus" run --env nope
 check wrong-agent-count 2 'lists 3 agent' -- "$ludus" run --agents greedy,random,random
 check unknown-subcommand 106 'subcommand' -- "$ludus" dance
 head -c 200 out/m.rpl > out/cut.rpl
-check truncated-replay 1 'truncated' -- "$ludus" replay out/cut.rpl
+check truncated-replay 1 'truncated' -- "$ludus" replay out/cut.rpl --info
 check check-env 0 '0 failed' -- "$ludus" check-env reach --ticks 2000
 
 echo "$fails failed"
