@@ -111,6 +111,9 @@ NsSchedule with_safety_factor(const NsSchedule& schedule, double factor) {
                                 std::to_string(factor));
   }
   NsSchedule scaled = schedule;
+  std::ostringstream name;
+  name << schedule.name << "_sf" << factor;
+  scaled.name = name.str();
   for (auto& step : scaled.steps) {
     step.a /= factor;
     step.b /= std::pow(factor, 3);
