@@ -58,6 +58,14 @@ const NsCoefficients& coefficients_at(const NsSchedule& schedule, int64_t step) 
   return schedule.steps[static_cast<size_t>(std::min(step, last))];
 }
 
+// beta·base + alpha·(left @ right) as one BLAS call: separate elementwise passes cost
+// more than the matmul itself for small matrices (thread handoffs per op).
+torch::Tensor scaled_product_plus(const torch::Tensor& base, const torch::Tensor& left,
+                                  const torch::Tensor& right, double beta, double alpha) {
+  return base.dim() == 2 ? torch::addmm(base, left, right, beta, alpha)
+                         : torch::baddbmm(base, left, right, beta, alpha);
+}
+
 void check_schedule_and_steps(const NsSchedule& schedule, int64_t steps) {
   TORCH_CHECK(!schedule.steps.empty(), "Newton-Schulz schedule '", schedule.name,
               "' has no entries; expected at least one (a, b, c)");
@@ -151,8 +159,8 @@ torch::Tensor msign(const torch::Tensor& g, const NsSchedule& schedule, int64_t 
   for (int64_t step = 0; step < steps; ++step) {
     const auto& k = coefficients_at(schedule, step);
     const auto gram = torch::matmul(x, x.transpose(-2, -1));
-    const auto poly = torch::matmul(gram, gram).mul_(k.c).add_(gram, /*alpha=*/k.b);
-    x = torch::matmul(poly, x).add_(x, /*alpha=*/k.a);
+    const auto poly = scaled_product_plus(gram, gram, gram, /*beta=*/k.b, /*alpha=*/k.c);
+    x = scaled_product_plus(x, poly, x, /*beta=*/k.a, /*alpha=*/1.0);
   }
   if (tall) {
     x = x.transpose(-2, -1);

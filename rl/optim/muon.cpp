@@ -219,8 +219,8 @@ torch::Tensor Muon::step(LossClosure closure) {
 
       const auto& grad = param.grad();
       auto& buffer = state.momentum_buffer();
-      buffer.mul_(beta).add_(grad, /*alpha=*/1.0 - beta);
-      const auto update = options.nesterov() ? grad * (1.0 - beta) + buffer * beta : buffer;
+      buffer.lerp_(grad, /*weight=*/1.0 - beta);
+      const auto update = options.nesterov() ? grad.lerp(buffer, /*weight=*/beta) : buffer;
       const auto update_2d = update.reshape({param.size(0), -1});
       auto direction = dual_direction(update_2d, options.norm(), msign_config);
       double factor = muon_scale(update_2d.size(0), update_2d.size(1), options.scaling());

@@ -21,7 +21,8 @@ namespace ludus::rl::optim {
 ///   m ← β m + (1 − β) G                          (β = momentum)
 ///   u = (1 − β) G + β m  if nesterov, else u = m
 ///   O = d(u) under `norm` (spectral: msign by `ns_steps` steps of `schedule`)
-///   O ← O · muon_scale(rows, cols, scaling)   and, if `unnormalized`, · ‖u‖† (dual norm)
+///   O ← O · muon_scale(rows, cols, scaling)   and, if `unnormalized`, · ‖u‖† = ⟨u, d(u)⟩
+///                                              (the dual norm; one device sync per parameter)
 ///   W ← (1 − lr·weight_decay) W − lr · O
 ///   if spectral_clip_beta: W ← spectral_cap(W, β) (projection into the spectral ball)
 /// `ns_dtype` is the dtype msign computes in (default: the parameter's; kBFloat16 is
