@@ -1,4 +1,4 @@
-// Optimizer-core benchmarks: Muon vs AdamW steps on MLP-like shapes, and Newton–Schulz msign vs its bare matmuls.
+// Optimizer-core benchmarks: Muon vs AdamW steps, and Newton–Schulz msign vs its bare matmuls.
 #include "ludus/rl/optim/msign.hpp"
 #include "ludus/rl/optim/muon.hpp"
 

@@ -147,6 +147,37 @@ torch::Tensor dual_norm_value(const torch::Tensor& g, NormKind kind) {
                               std::to_string(static_cast<int>(kind)));
 }
 
+torch::Tensor schatten_dual_direction(const torch::Tensor& g, double p) {
+  check_matrix(g, "schatten_dual_direction");
+  if (!(p > 1.0)) {
+    throw std::invalid_argument("schatten_dual_direction expects p in (1, inf], got " +
+                                std::to_string(p));
+  }
+  const double q = std::isinf(p) ? 1.0 : p / (p - 1.0);
+  const auto [u, sigma, vh] =
+      torch::linalg::svd(g.to(torch::kFloat64), /*full_matrices=*/false, c10::nullopt);
+  // Powers of σ/σ_max cannot overflow or underflow for large q; the scale cancels.
+  const auto top = std::get<0>(sigma.max(/*dim=*/-1, /*keepdim=*/true)).clamp_min(1e-300);
+  const auto relative = sigma / top;
+  const auto powered = relative.pow(q - 1.0);
+  const auto dual_norm_power =
+      relative.pow(q).sum(/*dim=*/-1, /*keepdim=*/true).pow((q - 1.0) / q);
+  const auto weights = (powered / dual_norm_power).unsqueeze(-1);
+  return torch::matmul(u, weights * vh).to(g.scalar_type());
+}
+
+torch::Tensor schatten_norm_value(const torch::Tensor& g, double p) {
+  check_matrix(g, "schatten_norm_value");
+  if (!(p >= 1.0)) {
+    throw std::invalid_argument("schatten_norm_value expects p >= 1, got " + std::to_string(p));
+  }
+  const auto sigma = singular_values(g);
+  if (std::isinf(p)) {
+    return std::get<0>(sigma.max(/*dim=*/-1));
+  }
+  return sigma.pow(p).sum(/*dim=*/-1).pow(1.0 / p);
+}
+
 double muon_scale(int64_t rows, int64_t cols, MuonScaling scaling) {
   TORCH_CHECK(rows > 0 && cols > 0, "muon_scale expects a non-empty matrix, got ", rows, "x",
               cols);

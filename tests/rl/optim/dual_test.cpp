@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -75,6 +77,27 @@ TEST(Dual, NamesRoundTripAndUnknownNamesAreListed) {
     EXPECT_NE(std::string(error.what()).find("colnorm"), std::string::npos) << error.what();
   }
   EXPECT_THROW(parse_muon_scaling("keller"), std::invalid_argument);
+}
+
+TEST(Dual, SchattenDirectionAttainsTheDualSchattenNorm) {
+  torch::manual_seed(29);
+  const auto g = torch::randn({2, 30, 18});
+  for (const double p : {1.5, 2.0, 4.0, 32.0, std::numeric_limits<double>::infinity()}) {
+    const double q = std::isinf(p) ? 1.0 : p / (p - 1.0);
+    const auto d = schatten_dual_direction(g, p);
+    ASSERT_EQ(d.sizes(), g.sizes());
+    const auto inner = (g.to(torch::kFloat64) * d.to(torch::kFloat64)).sum(/*dim=*/{-2, -1});
+    EXPECT_TRUE(torch::allclose(inner, schatten_norm_value(g, q), /*rtol=*/1e-4)) << "p " << p;
+    EXPECT_TRUE(torch::allclose(schatten_norm_value(d, p), torch::ones({2}, torch::kFloat64),
+                                /*rtol=*/1e-4))
+        << "p " << p;
+  }
+  // p = 2 is the Frobenius direction, p = ∞ the spectral one.
+  const auto g2 = g[0];
+  EXPECT_TRUE(torch::allclose(schatten_dual_direction(g2, 2.0),
+                              dual_direction(g2, NormKind::frobenius), /*rtol=*/1e-4,
+                              /*atol=*/1e-6));
+  EXPECT_THROW(schatten_dual_direction(g2, 1.0), std::invalid_argument);
 }
 
 TEST(Dual, MuonScalingFactors) {

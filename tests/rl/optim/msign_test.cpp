@@ -155,13 +155,16 @@ TEST_P(MsignSchedule, BFloat16StaysCloseToFloat32) {
   const auto raw_checked = raw_response.masked_select(raw_sigma >= kDesignRangeLow);
   std::printf("[ bf16 table ] %-14s raw [%.4f, %.4f]  checked (%s) [%.4f, %.4f]\n",
               band.schedule, raw_checked.min().item<double>(), raw_checked.max().item<double>(),
-              bf16_schedule.name.c_str(), checked.min().item<double>(), checked.max().item<double>());
+              bf16_schedule.name.c_str(), checked.min().item<double>(),
+              checked.max().item<double>());
   EXPECT_GE(checked.min().item<double>(), band.low - kBFloat16Margin) << band.schedule;
   EXPECT_LE(checked.max().item<double>(), band.high + kBFloat16Margin) << band.schedule;
 }
 
 INSTANTIATE_TEST_SUITE_P(Shipped, MsignSchedule, ::testing::ValuesIn(kSpecBands),
-                         [](const auto& case_info) { return std::string(case_info.param.schedule); });
+                         [](const auto& case_info) {
+                           return std::string(case_info.param.schedule);
+                         });
 
 TEST(Msign, UnknownScheduleNamesTheValidOnes) {
   try {

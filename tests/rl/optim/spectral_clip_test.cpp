@@ -12,8 +12,11 @@ namespace {
 // A [rows, cols] matrix with the given singular values and random singular vectors.
 torch::Tensor with_singular_values(const torch::Tensor& sigma, int64_t rows, int64_t cols) {
   const auto k = sigma.size(0);
-  const auto u = std::get<0>(torch::linalg::qr(torch::randn({rows, k}, torch::kFloat64), "reduced"));
-  const auto v = std::get<0>(torch::linalg::qr(torch::randn({cols, k}, torch::kFloat64), "reduced"));
+  const auto orthonormal = [k](int64_t n) {
+    return std::get<0>(torch::linalg::qr(torch::randn({n, k}, torch::kFloat64), "reduced"));
+  };
+  const auto u = orthonormal(rows);
+  const auto v = orthonormal(cols);
   return torch::matmul(u * sigma.to(torch::kFloat64), v.transpose(0, 1)).to(torch::kFloat32);
 }
 

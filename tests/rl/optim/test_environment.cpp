@@ -1,4 +1,4 @@
-// Global test setup for the rl optimizer tests: two intra-op threads (the CI machine has two cores).
+// Global setup for the rl optimizer tests: two intra-op threads (the CI machine has two cores).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

@@ -1,4 +1,4 @@
-// Steepest descent under a norm: the norms ludus offers per parameter group, their dual directions and dual norms.
+// Steepest descent under a norm: the norms offered per parameter group and their dual directions.
 #pragma once
 
 #include "ludus/rl/optim/msign.hpp"
@@ -12,13 +12,13 @@
 namespace ludus::rl::optim {
 
 /// The norm a parameter matrix W (shape [d_out, d_in]) is measured in.
-/// | kind       | ‖W‖                          | dual direction d(G)            | dual norm ‖G‖†          |
-/// | spectral   | σ_max(W)                     | msign(G) = U Vᵀ                | nuclear Σσ              |
-/// | rms_to_rms | √(d_in/d_out) σ_max(W)       | √(d_out/d_in) msign(G)         | √(d_out/d_in) Σσ        |
-/// | frobenius  | ‖W‖_F                        | G / ‖G‖_F                      | ‖G‖_F                   |
-/// | linf_sign  | max |W_ij|                   | sign(G)                        | Σ|G_ij| (ℓ1)            |
-/// | colnorm    | max_j ‖W[:, j]‖₂             | each column / its ℓ2 norm      | Σ_j ‖G[:, j]‖₂          |
-/// | rownorm    | max_i ‖W[i, :]‖₂             | each row / its ℓ2 norm         | Σ_i ‖G[i, :]‖₂          |
+/// | kind       | ‖W‖                    | dual direction d(G)       | dual norm ‖G‖†     |
+/// | spectral   | σ_max(W)               | msign(G) = U Vᵀ           | nuclear Σσ         |
+/// | rms_to_rms | √(d_in/d_out) σ_max(W) | √(d_out/d_in) msign(G)    | √(d_out/d_in) Σσ   |
+/// | frobenius  | ‖W‖_F                  | G / ‖G‖_F                 | ‖G‖_F              |
+/// | linf_sign  | max |W_ij|             | sign(G)                   | Σ|G_ij| (ℓ1)       |
+/// | colnorm    | max_j ‖W[:, j]‖₂       | each column / its ℓ2 norm | Σ_j ‖G[:, j]‖₂     |
+/// | rownorm    | max_i ‖W[i, :]‖₂       | each row / its ℓ2 norm    | Σ_i ‖G[i, :]‖₂     |
 /// For spectral and rms_to_rms the direction is the Newton–Schulz approximation, so
 /// ⟨G, d⟩ and ‖d‖ are exact only up to the schedule's band (see msign.hpp).
 enum class NormKind { spectral, rms_to_rms, frobenius, linf_sign, colnorm, rownorm };
@@ -55,6 +55,17 @@ torch::Tensor norm_value(const torch::Tensor& w, NormKind kind);
 
 /// ‖G‖† (dual norm), exact (SVD for the spectral kinds). Same shapes as norm_value.
 torch::Tensor dual_norm_value(const torch::Tensor& g, NormKind kind);
+
+/// The dual direction under the Schatten-p norm ‖W‖_{S_p} = ‖σ(W)‖_p, p in (1, ∞]
+/// (p = ∞ is the spectral norm, p = 2 Frobenius):
+/// d = U diag(σ^(q−1)) Vᵀ / ‖G‖_{S_q}^(q−1) with 1/p + 1/q = 1, so ⟨G, d⟩ = ‖G‖_{S_q}
+/// and ‖d‖_{S_p} = 1. Computed with an SVD in float64 (a reference, e.g. to compare
+/// Newton–Schulz schedules with: Keller's behaves like p ≈ 32), then cast back to g's
+/// dtype; g is [m, n] or [B, m, n]. Throws std::invalid_argument for p ≤ 1.
+torch::Tensor schatten_dual_direction(const torch::Tensor& g, double p);
+
+/// ‖G‖_{S_p} = (Σ σ^p)^(1/p) (p = ∞: σ_max), float64, [] or [B]. Requires p ≥ 1.
+torch::Tensor schatten_norm_value(const torch::Tensor& g, double p);
 
 /// Muon's shape factor for a [rows, cols] update (see MuonScaling).
 double muon_scale(int64_t rows, int64_t cols, MuonScaling scaling);

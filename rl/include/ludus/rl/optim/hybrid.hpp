@@ -1,4 +1,4 @@
-// HybridOptimizer: routes named parameters to Muon (hidden matrices) or AdamW (the rest), steps and saves both.
+// HybridOptimizer: routes named parameters to Muon (hidden matrices) or AdamW (the rest).
 #pragma once
 
 #include "ludus/rl/optim/muon.hpp"

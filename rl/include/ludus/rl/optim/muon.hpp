@@ -1,4 +1,4 @@
-// Muon: momentum, then steepest descent under a per-group norm (spectral by default), as a torch optimizer.
+// Muon: momentum, then steepest descent under a per-group norm (spectral by default).
 #pragma once
 
 #include "ludus/rl/optim/dual.hpp"
