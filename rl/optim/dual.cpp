@@ -75,7 +75,9 @@ torch::Tensor singular_values(const torch::Tensor& t) {
 
 std::string to_string(NormKind kind) { return name_of(kNormNames, kind); }
 std::string to_string(MuonScaling scaling) { return name_of(kScalingNames, scaling); }
-NormKind parse_norm_kind(std::string_view name) { return parse_name(kNormNames, name, "norm kind"); }
+NormKind parse_norm_kind(std::string_view name) {
+  return parse_name(kNormNames, name, "norm kind");
+}
 MuonScaling parse_muon_scaling(std::string_view name) {
   return parse_name(kScalingNames, name, "Muon scaling");
 }
