@@ -149,6 +149,8 @@ torch::Tensor msign(const torch::Tensor& g, const NsSchedule& schedule, int64_t 
               g.sizes());
   TORCH_CHECK(g.is_floating_point(), "msign expects a floating-point tensor, got ",
               g.scalar_type());
+  TORCH_CHECK(!compute_dtype.has_value() || c10::isFloatingType(*compute_dtype),
+              "msign compute dtype must be floating point, got ", *compute_dtype);
   const bool tall = g.size(-2) > g.size(-1);
   auto x = g.to(compute_dtype.value_or(g.scalar_type()));
   if (tall) {

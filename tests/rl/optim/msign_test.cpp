@@ -216,6 +216,15 @@ TEST(Msign, RejectsBadInput) {
   EXPECT_THROW(msign(torch::randn({3, 3}), keller, /*steps=*/0), c10::Error);
 }
 
+TEST(Msign, KeepsFloat64AndRejectsIntegerComputeDtype) {
+  torch::manual_seed(8);
+  const auto g = torch::randn({12, 20}, torch::kFloat64);
+  const auto o = msign(g, ns_schedule("you6"));
+  EXPECT_EQ(o.scalar_type(), torch::kFloat64);
+  EXPECT_EQ(o.device(), g.device());
+  EXPECT_THROW(msign(g, ns_schedule("you6"), /*steps=*/6, torch::kInt32), c10::Error);
+}
+
 TEST(Msign, ZeroMatrixMapsToZero) {
   const auto o = msign(torch::zeros({8, 4}), ns_schedule("keller"));
   EXPECT_EQ(o.abs().max().item<float>(), 0.0F);

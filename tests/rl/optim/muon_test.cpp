@@ -114,6 +114,35 @@ TEST(Muon, NormKindSelectsTheDirection) {
   EXPECT_TRUE(torch::allclose(before - w.detach(), torch::sign(g), /*rtol=*/0.0, /*atol=*/1e-6));
 }
 
+TEST(Muon, UnnormalizedStepScalesByTheDualNorm) {
+  torch::manual_seed(7);
+  auto w = parameter({5, 7});
+  const auto before = w.detach().clone();
+  const auto g = torch::randn({5, 7});
+  Muon muon({w}, MuonOptions(/*lr=*/0.01)
+                     .momentum(0.0)
+                     .nesterov(false)
+                     .norm(NormKind::linf_sign)
+                     .scaling(MuonScaling::none)
+                     .unnormalized(true));
+  set_grad(w, g);
+  muon.step();
+  // Under ℓ∞ the dual norm is ‖G‖₁: W ← W − lr ‖G‖₁ sign(G).
+  const auto expected = before - torch::sign(g) * (0.01 * g.abs().sum().item<double>());
+  EXPECT_TRUE(torch::allclose(w.detach(), expected, /*rtol=*/1e-5, /*atol=*/1e-6));
+}
+
+TEST(Muon, KeepsTheParameterDtype) {
+  torch::manual_seed(8);
+  auto w = torch::randn({16, 8}, torch::dtype(torch::kFloat64).requires_grad(true));
+  Muon muon({w}, MuonOptions().ns_dtype(torch::kFloat32));
+  set_grad(w, torch::randn({16, 8}, torch::kFloat64));
+  muon.step();
+  EXPECT_EQ(w.scalar_type(), torch::kFloat64);
+  const auto& state = static_cast<const MuonParamState&>(*muon.state().begin()->second);
+  EXPECT_EQ(state.momentum_buffer().scalar_type(), torch::kFloat64);
+}
+
 TEST(Muon, SpectralClipKeepsWeightsInTheBall) {
   torch::manual_seed(5);
   auto w = torch::randn({32, 16}, torch::requires_grad());

@@ -63,7 +63,8 @@ torch::Tensor ns_scalar_map(const torch::Tensor& sigma, const NsSchedule& schedu
 ///   singular values in (0, 1]; values below ~0.01 of the Frobenius norm do not
 ///   reach 1 in a few steps (that is the schedules' design range).
 /// - Computes in `compute_dtype` (default: g's dtype; e.g. torch::kBFloat16 as in
-///   Keller's Muon), on g's device; returns g's shape, dtype and device.
+///   Keller's Muon; must be floating point), on g's device; returns g's shape, dtype
+///   and device. Bad shape, dtype or steps throw c10::Error.
 /// - Tall matrices (m > n) are iterated transposed so the Gram X Xᵀ is the small one.
 /// - `steps` ≥ 1; a zero matrix maps to zero.
 torch::Tensor msign(const torch::Tensor& g, const NsSchedule& schedule, int64_t steps,
