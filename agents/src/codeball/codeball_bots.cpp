@@ -203,8 +203,7 @@ class OrchestratorBot final : public Agent {
       a.target_velocity = ground_velocity_to(r.position, spot, ROBOT_MAX_GROUND_SPEED);
     } else {
       const double t = it.tick / static_cast<double>(TICKS_PER_SECOND);
-      const Vec3 d{it.spot.x - r.position.x, 0, it.spot.z - r.position.z};
-      const double dist = d.length();
+      const double dist = Vec3{it.spot.x - r.position.x, 0, it.spot.z - r.position.z}.length();
       // Arrive on time, and at full speed for the last stretch so the hit is strong.
       const double speed = it.tick < 25 ? ROBOT_MAX_GROUND_SPEED : std::min(ROBOT_MAX_GROUND_SPEED, dist / t + 3);
       const Vec3 dir = flat_dir(r.position, it.spot);
@@ -238,8 +237,10 @@ class OrchestratorBot final : public Agent {
     }
     if ((ball.position - goal).length() < 15) return chase(r, ball, team_);
     const Vec3& soon = path_[20];
+    // Stand in front of the goal, further out the further away the ball is.
+    const double out = std::clamp((soon.z * sign + ARENA_DEPTH / 2) * 0.25, 3.0, 15.0);
     const Vec3 home{std::clamp(soon.x * 0.5, -ARENA_GOAL_WIDTH / 2 + 3, ARENA_GOAL_WIDTH / 2 - 3), ROBOT_RADIUS,
-                    goal.z + sign * 3};
+                    goal.z + sign * out};
     RobotAction a;
     const double d = Vec3{home.x - r.position.x, 0, home.z - r.position.z}.length();
     a.target_velocity = ground_velocity_to(r.position, home, std::min(ROBOT_MAX_GROUND_SPEED, 4 * d));
