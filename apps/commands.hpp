@@ -14,6 +14,7 @@ class UsageError : public std::runtime_error {
 };
 
 void add_run_commands(CLI::App& app);
+void add_rollout_commands(CLI::App& app);
 
 // Validates a replay (every chunk and frame) and prints its header, result and size.
 void print_replay_info(const std::string& path, bool recover);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
         }
       });
   ludus::cli::add_run_commands(app);
+  ludus::cli::add_rollout_commands(app);
 
   for (const auto& problem : ludus::load_plugins_from_env()) fmt::print(stderr, "ludus: warning: {}\n", problem);
 
