@@ -210,7 +210,7 @@ class OrchestratorBot final : public Agent {
       const Vec3 through = flat_dir(it.ball, goal);
       // Close to the spot: drive through the ball toward the goal.
       a.target_velocity = dist < 1.5 ? through * ROBOT_MAX_GROUND_SPEED : dir * speed;
-      const bool urgent = it.tick < 60 && r.velocity.length() < 25;
+      const bool urgent = it.tick < 90 && r.velocity.length() < 28;
       a.use_nitro = urgent && r.touch && r.nitro > 0;
       if (a.use_nitro) a.target_velocity = a.target_velocity.normalized() * ROBOT_MAX_GROUND_SPEED;
     }
