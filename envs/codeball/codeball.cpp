@@ -41,6 +41,10 @@ CodeballEnv::CodeballEnv(CodeballOptions options) : options_(std::move(options))
   spec_.max_ticks = options_.max_ticks;
   spec_.validate();
   state_.num_robots = n;
+  if (options_.collision == "bullet") {
+    BulletArena::shared();  // build the shared mesh now, not in the first step
+    bullet_ = std::make_unique<BulletBodies>(n);
+  }
 }
 
 SimOptions CodeballEnv::sim_options() const {
@@ -118,7 +122,7 @@ void CodeballEnv::step(const float* actions, StepView out) {
 
 void CodeballEnv::step_world(const RobotAction* actions, StepView out) {
   rng_.set_state(state_.rng);
-  const TickEvents ev = simulate_tick(state_, actions, sim_, rng_);
+  const TickEvents ev = simulate_tick(state_, actions, sim_, rng_, bullet_.get());
   finish_step(ev, out);
 }
 

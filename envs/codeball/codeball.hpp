@@ -33,9 +33,11 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "codeball/bullet_arena.hpp"
 #include "codeball/sim.hpp"
 #include "ludus/engine/config.hpp"
 #include "ludus/engine/env.hpp"
@@ -53,6 +55,10 @@ struct CodeballOptions {
   int microticks = constants::MICROTICKS_PER_TICK;
   bool deterministic = false;  // the official runner's --disable-random: MAX_HIT_E, id order
   std::string action_mode = "continuous";
+  // analytic: contacts from the rules' distance function (exact; matches the official
+  // runner's logs). bullet: Bullet's BVH arena mesh (within 0.01 of that surface) and
+  // broadphase find the contacts; the response is the same rules' code. See README.md.
+  std::string collision = "analytic";
   // Shaping (0 = sparse +-1 per goal). Per tick, per agent of the team:
   double ball_to_goal_reward = 0;  // x ball velocity toward the opponent goal / 100 (units/s)
   double touch_reward = 0;         // x 1 on each tick the robot hits the ball
@@ -67,6 +73,9 @@ struct CodeballOptions {
             "physics substeps per tick: 100 as the rules; 20 is the fast mode (documented tolerances)");
     v.value("deterministic", deterministic, "hits at MAX_HIT_E and robots in id order (no randomness)");
     v.value("action_mode", action_mode, kModes, "continuous box or discrete set (see codeball.hpp)");
+    static constexpr std::string_view kCollision[] = {"analytic", "bullet"};
+    v.value("collision", collision, kCollision,
+            "contact detection: the rules' distance function, or Bullet's arena mesh and broadphase");
     v.value("ball_to_goal_reward", ball_to_goal_reward, -10.0, 10.0,
             "shaping: weight on ball velocity toward the opponent goal / 100, per tick");
     v.value("touch_reward", touch_reward, -10.0, 10.0, "shaping: reward per tick a robot hits the ball");
@@ -113,6 +122,7 @@ class CodeballEnv final : public Env {
   GameState state_;
   Rng rng_;
   std::array<RobotAction, constants::MAX_ROBOTS> decoded_{};
+  std::unique_ptr<BulletBodies> bullet_;  // collision=bullet only; holds no game state
 };
 
 }  // namespace ludus::codeball

@@ -1,6 +1,8 @@
 // The rules' arena distance function and update step, in the rules' order.
 #include "codeball/sim.hpp"
 
+#include "codeball/bullet_arena.hpp"
+
 #include <algorithm>
 #include <numbers>
 
@@ -144,10 +146,21 @@ inline bool collide(Vec3& pa, Vec3& va, double ra, double rcs_a, double inv_ma, 
   return true;
 }
 
+// The rules' distance function (the default collision backend).
+struct AnalyticArena {
+  bool contact(const Vec3& p, double, ArenaContact& out) const {
+    out = dan_to_arena(p);
+    return true;
+  }
+};
+
 // Pushes a body out of the arena and reflects it; returns true (and the normal) if the
 // body touched the arena.
-inline bool collide_arena(Vec3& p, Vec3& v, double radius, double rcs, double arena_e, Vec3& normal_out) {
-  const ArenaContact c = dan_to_arena(p);
+template <class Arena>
+inline bool collide_arena(const Arena& arena, Vec3& p, Vec3& v, double radius, double rcs, double arena_e,
+                          Vec3& normal_out) {
+  ArenaContact c;
+  if (!arena.contact(p, radius, c)) return false;
   const double penetration = radius - c.distance;
   if (penetration <= 0) return false;
   p += c.normal * penetration;
@@ -177,11 +190,19 @@ void simulate_ball_tick(Ball& ball, int microticks) {
   Vec3 n;
   for (int m = 0; m < microticks; ++m) {
     move(ball.position, ball.velocity, dt);
-    collide_arena(ball.position, ball.velocity, ball.radius, 0, BALL_ARENA_E, n);
+    collide_arena(AnalyticArena{}, ball.position, ball.velocity, ball.radius, 0, BALL_ARENA_E, n);
   }
 }
 
-TickEvents simulate_tick(GameState& s, const RobotAction* actions, const SimOptions& opt, Rng& rng) {
+namespace {
+
+// Margin on the broadphase bounds: bodies move and are pushed during a microtick after
+// the candidate pairs are found; 0.5 units is far more than either in one microtick.
+constexpr double kPairMargin = 0.5;
+
+template <class Arena>
+TickEvents tick_impl(GameState& s, const RobotAction* actions, const SimOptions& opt, Rng& rng, const Arena& arena,
+                     BulletBodies* bodies) {
   TickEvents ev;
   const double dt = 1.0 / (TICKS_PER_SECOND * opt.microticks);
   const int n = s.num_robots;
@@ -226,36 +247,46 @@ TickEvents simulate_tick(GameState& s, const RobotAction* actions, const SimOpti
     // 2. The ball.
     move(s.ball.position, s.ball.velocity, dt);
     // 3. Robot pairs, then robots with the ball.
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j < i; ++j) {
-        Robot& a = s.robots[static_cast<size_t>(i)];
-        Robot& b = s.robots[static_cast<size_t>(j)];
-        const Vec3 d = b.position - a.position;
-        const double rs = a.radius + b.radius;
-        if (d.length_sq() >= rs * rs) continue;  // no contact: no random number drawn
-        const double e = opt.deterministic ? MAX_HIT_E : rng.uniform(MIN_HIT_E, MAX_HIT_E);
-        collide(a.position, a.velocity, a.radius, a.radius_change_speed, inv_robot, b.position, b.velocity,
-                b.radius, b.radius_change_speed, inv_robot, e);
-      }
-    for (int i = 0; i < n; ++i) {
+    auto robot_pair = [&](int i, int j) {
+      Robot& a = s.robots[static_cast<size_t>(i)];
+      Robot& b = s.robots[static_cast<size_t>(j)];
+      const Vec3 d = b.position - a.position;
+      const double rs = a.radius + b.radius;
+      if (d.length_sq() >= rs * rs) return;  // no contact: no random number drawn
+      const double e = opt.deterministic ? MAX_HIT_E : rng.uniform(MIN_HIT_E, MAX_HIT_E);
+      collide(a.position, a.velocity, a.radius, a.radius_change_speed, inv_robot, b.position, b.velocity, b.radius,
+              b.radius_change_speed, inv_robot, e);
+    };
+    auto robot_ball = [&](int i) {
       Robot& r = s.robots[static_cast<size_t>(i)];
       const Vec3 d = s.ball.position - r.position;
       const double rs = r.radius + s.ball.radius;
-      if (d.length_sq() >= rs * rs) continue;
+      if (d.length_sq() >= rs * rs) return;
       const double e = opt.deterministic ? MAX_HIT_E : rng.uniform(MIN_HIT_E, MAX_HIT_E);
-      collide(r.position, r.velocity, r.radius, r.radius_change_speed, inv_robot, s.ball.position,
-              s.ball.velocity, s.ball.radius, 0, inv_ball, e);
+      collide(r.position, r.velocity, r.radius, r.radius_change_speed, inv_robot, s.ball.position, s.ball.velocity,
+              s.ball.radius, 0, inv_ball, e);
       r.touched_ball = 1;
+    };
+    if (bodies != nullptr) {
+      // Bullet's broadphase finds the candidates, already in the rules' order.
+      for (const auto& [i, j] : bodies->candidate_pairs(s, kPairMargin)) {
+        if (j >= 0) robot_pair(i, j);
+        else robot_ball(i);
+      }
+    } else {
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < i; ++j) robot_pair(i, j);
+      for (int i = 0; i < n; ++i) robot_ball(i);
     }
     // 4. Robots against the arena (restitution 0), then the ball (0.7).
     for (int i = 0; i < n; ++i) {
       Robot& r = s.robots[static_cast<size_t>(i)];
       Vec3 normal;
-      r.touch = collide_arena(r.position, r.velocity, r.radius, r.radius_change_speed, ROBOT_ARENA_E, normal) ? 1 : 0;
+      r.touch = collide_arena(arena, r.position, r.velocity, r.radius, r.radius_change_speed, ROBOT_ARENA_E, normal) ? 1 : 0;
       if (r.touch) r.touch_normal = normal;
     }
     Vec3 ball_normal;
-    collide_arena(s.ball.position, s.ball.velocity, s.ball.radius, 0, BALL_ARENA_E, ball_normal);
+    collide_arena(arena, s.ball.position, s.ball.velocity, s.ball.radius, 0, BALL_ARENA_E, ball_normal);
     // 5. Goal.
     if (ev.goal_team < 0 && s.reset_ticks == 0 && std::abs(s.ball.position.z) > GOAL_LINE_Z)
       ev.goal_team = s.ball.position.z > 0 ? 0 : 1;
@@ -276,6 +307,14 @@ TickEvents simulate_tick(GameState& s, const RobotAction* actions, const SimOpti
   for (auto& pack : s.packs)
     if (pack.respawn_ticks > 0) --pack.respawn_ticks;
   return ev;
+}
+
+}  // namespace
+
+TickEvents simulate_tick(GameState& s, const RobotAction* actions, const SimOptions& opt, Rng& rng,
+                         BulletBodies* bullet) {
+  if (bullet != nullptr) return tick_impl(s, actions, opt, rng, BulletArena::shared(), bullet);
+  return tick_impl(s, actions, opt, rng, AnalyticArena{}, nullptr);
 }
 
 void place_kickoff(GameState& s, int team_size, Rng& rng) {

@@ -96,10 +96,15 @@ struct TickEvents {
   int goal_team = -1;  // team that scored, or -1
 };
 
+class BulletBodies;
+
 // Advances `s` by one tick under `actions` (one per robot, indexed like s.robots),
 // drawing randomness from `rng`. Does not handle the post-goal pause or kickoff: the env
 // does (see CodeballEnv); a goal is reported once, when the ball first crosses.
-TickEvents simulate_tick(GameState& s, const RobotAction* actions, const SimOptions& opt, Rng& rng);
+// Contacts: the rules' distance function and all pairs (bullet == nullptr), or Bullet's
+// arena mesh and broadphase (bullet_arena.hpp); the response is the rules' either way.
+TickEvents simulate_tick(GameState& s, const RobotAction* actions, const SimOptions& opt, Rng& rng,
+                         BulletBodies* bullet = nullptr);
 
 // The ball alone for one tick (no robots), as bots use it to predict.
 void simulate_ball_tick(Ball& ball, int microticks);

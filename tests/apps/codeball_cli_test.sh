@@ -37,4 +37,5 @@ check run-codeball 0 'summary over 2 matches' -- "$ludus" run --env codeball --a
   --set max_ticks=600 --out m.rpl
 check check-env-fast-mode 0 '9 passed, 0 failed' -- "$ludus" check-env codeball --set microticks=20 --set team_size=3 \
   --set action_mode=discrete --ticks 2000
+check check-env-bullet 0 '9 passed, 0 failed' -- "$ludus" check-env codeball --set collision=bullet --ticks 500
 exit $((fails > 0))

@@ -34,13 +34,20 @@ struct Harness {
   uint8_t term = 0, trunc = 0;
 };
 
-CodeballOptions one_v_one(int microticks) {
+CodeballOptions one_v_one(int microticks, const std::string& collision = "analytic") {
   CodeballOptions o;
   o.team_size = 1;
   o.microticks = microticks;
   o.deterministic = true;
+  o.collision = collision;
   return o;
 }
+
+// Fidelity cases: microticks and collision backend.
+struct Mode {
+  int microticks;
+  const char* collision;
+};
 
 // A 1v1 state with robot 0 at `robot` on the floor, robot 1 parked in a far corner and the
 // ball at rest at `ball`.
@@ -57,10 +64,10 @@ GameState quiet_state(Harness& h, Vec3 robot, Vec3 ball) {
   return s;
 }
 
-class Fidelity : public ::testing::TestWithParam<int> {};
+class Fidelity : public ::testing::TestWithParam<Mode> {};
 
 TEST_P(Fidelity, RobotFromRestReachesAndHolds30In0_3Seconds) {
-  Harness h(one_v_one(GetParam()));
+  Harness h(one_v_one(GetParam().microticks, GetParam().collision));
   quiet_state(h, {20, 1, -30}, {-20, 2, 20});
   h.act[0].target_velocity = {0, 0, 30};
   int reached = -1;
@@ -77,7 +84,7 @@ TEST_P(Fidelity, RobotFromRestReachesAndHolds30In0_3Seconds) {
 }
 
 TEST_P(Fidelity, FullSpeedJumpPeaksAt3_75AboveStart) {
-  Harness h(one_v_one(GetParam()));
+  Harness h(one_v_one(GetParam().microticks, GetParam().collision));
   quiet_state(h, {0, 1, -20}, {-20, 2, 20});
   h.act[0].jump_speed = ROBOT_MAX_JUMP_SPEED;
   h.step();
@@ -91,7 +98,7 @@ TEST_P(Fidelity, FullSpeedJumpPeaksAt3_75AboveStart) {
 }
 
 TEST_P(Fidelity, DroppedBallRisesTo0_49OfItsDropHeight) {
-  Harness h(one_v_one(GetParam()));
+  Harness h(one_v_one(GetParam().microticks, GetParam().collision));
   quiet_state(h, {20, 1, -30}, {0, 12, 0});
   const double drop = 12 - BALL_RADIUS;
   bool bounced = false;
@@ -109,8 +116,69 @@ TEST_P(Fidelity, DroppedBallRisesTo0_49OfItsDropHeight) {
   EXPECT_NEAR(peak / drop, 0.49, 0.02) << "rebound height / drop height";
 }
 
-INSTANTIATE_TEST_SUITE_P(RulesAndFastMode, Fidelity, ::testing::Values(100, 20),
-                         [](const ::testing::TestParamInfo<int>& p) { return "microticks" + std::to_string(p.param); });
+INSTANTIATE_TEST_SUITE_P(RulesFastModeAndBullet, Fidelity,
+                         ::testing::Values(Mode{100, "analytic"}, Mode{20, "analytic"}, Mode{100, "bullet"},
+                                           Mode{20, "bullet"}),
+                         [](const ::testing::TestParamInfo<Mode>& p) {
+                           return std::string(p.param.collision) + "_microticks" + std::to_string(p.param.microticks);
+                         });
+
+TEST(CodeballBullet, ArenaMeshIsWithin0_01OfTheRulesSurface) {
+  const BulletArena& arena = BulletArena::shared();
+  ASSERT_GT(arena.num_triangles(), 100000u);
+  double worst = 0;
+  for (size_t k = 0; k < arena.num_triangles(); ++k) {
+    const auto t = arena.triangle(k);
+    for (const Vec3& p : {(t[0] + t[1] + t[2]) * (1.0 / 3), (t[0] + t[1]) * 0.5, (t[1] + t[2]) * 0.5,
+                          (t[0] + t[2]) * 0.5, t[0]})
+      worst = std::max(worst, std::abs(dan_to_arena(p).distance));
+  }
+  EXPECT_LT(worst, 0.01) << "largest distance of a mesh point from the rules' surface";
+  RecordProperty("triangles", std::to_string(arena.num_triangles()));
+  RecordProperty("worst_distance", std::to_string(worst));
+}
+
+TEST(CodeballBullet, ContactsAgreeWithTheRulesDistanceFunction) {
+  const BulletArena& arena = BulletArena::shared();
+  Rng rng(5);
+  int checked = 0;
+  for (int n = 0; n < 20000; ++n) {
+    const Vec3 p{rng.uniform(-31, 31), rng.uniform(-1, 21), rng.uniform(-51, 51)};
+    const ArenaContact exact = dan_to_arena(p);
+    if (exact.distance < 0.05 || exact.distance > 1.9) continue;  // bodies' centres: inside, within 2
+    ArenaContact c;
+    ASSERT_TRUE(arena.contact(p, 2.0, c)) << "no mesh contact within 2 at distance " << exact.distance;
+    EXPECT_NEAR(c.distance, exact.distance, 0.01) << "at (" << p.x << ", " << p.y << ", " << p.z << ")";
+    ++checked;
+  }
+  EXPECT_GT(checked, 200);
+}
+
+TEST(CodeballBullet, SameMatchAsTheRulesForAWhile) {
+  // Both backends play the same scripted 2v2 kickoff; contacts differ only by the mesh
+  // error (< 0.01), so the bodies stay together for the first seconds.
+  CodeballOptions a, b;
+  a.deterministic = b.deterministic = true;
+  b.collision = "bullet";
+  Harness ha(a), hb(b);
+  ha.reset(4);
+  hb.reset(4);
+  for (int t = 0; t < 90; ++t) {
+    for (int i = 0; i < 4; ++i) {
+      const Vec3 to_ball = ha.s().ball.position - ha.s().robots[static_cast<size_t>(i)].position;
+      ha.act[static_cast<size_t>(i)].target_velocity = to_ball.normalized() * 30.0;
+      ha.act[static_cast<size_t>(i)].jump_speed = to_ball.length() < 3.3 ? 15 : 0;
+    }
+    hb.act = ha.act;
+    ha.step();
+    hb.step();
+  }
+  EXPECT_LT((ha.s().ball.position - hb.s().ball.position).length(), 0.5) << "ball after 1.5 s";
+  for (int i = 0; i < 4; ++i)
+    EXPECT_LT((ha.s().robots[static_cast<size_t>(i)].position - hb.s().robots[static_cast<size_t>(i)].position).length(),
+              0.5)
+        << "robot " << i << " after 1.5 s";
+}
 
 TEST(Codeball, BallRollingIntoTheGoalScoresWhenItsCentrePasses42) {
   Harness h(one_v_one(100));
