@@ -148,7 +148,7 @@ BulletArena::BulletArena() {
   // Where a flat triangle strays too far from a curved part of the surface, split its
   // long edges at their projected midpoints. Edges are split once for both triangles that
   // share them, so the mesh stays without cracks.
-  for (int pass = 0; pass < 2; ++pass) {
+  for (int pass = 0; pass < 6; ++pass) {
     std::unordered_map<uint64_t, int> midpoint;
     auto key = [](int a, int b) { return (static_cast<uint64_t>(std::min(a, b)) << 32) | static_cast<uint32_t>(std::max(a, b)); };
     auto needs_split = [&](int a, int b) {

@@ -37,7 +37,7 @@ class BulletArena {
   std::array<Vec3, 3> triangle(size_t k) const;
 
   // Grid step of the surface extraction, in arena units.
-  static constexpr double kGridStep = 0.2;
+  static constexpr double kGridStep = 1.0;
   // Largest distance of a mesh point from the rules' surface the build aims for.
   static constexpr double kMaxDeviation = 0.01;
 
