@@ -62,7 +62,8 @@ struct Scenario {
     v.value("seed", seed, "seeds the kickoff layout and the random hit strengths");
     v.value("tick", tick, 0, INT64_MAX, "the match tick the scenario starts at");
     v.value("score", score, "[team 0, team 1] goals so far");
-    v.section("ball", [&](OptionVisitor& b) { ball.visit(b); }, "the ball");
+    v.section(
+        "ball", [&](OptionVisitor& b) { ball.visit(b); }, "the ball");
     v.list("robots", robots, "robots in id order (team 0 first); missing ones keep their kickoff place");
     v.list("actions", actions, "scripted actions; a robot with none stands still (target velocity 0)");
   }
@@ -76,8 +77,7 @@ Vec3 vec3(const std::vector<double>& v, const std::string& what, const std::stri
 
 void cmd_rollout(const std::string& env_name, const std::string& file, const std::vector<std::string>& sets,
                  int64_t ticks, const std::string& out_path) {
-  if (env_name != "codeball")
-    throw UsageError(fmt::format("rollout supports the game 'codeball', not '{}'", env_name));
+  if (env_name != "codeball") throw UsageError(fmt::format("rollout supports the game 'codeball', not '{}'", env_name));
   ConfigTree tree = ConfigTree::from_file(file);
   for (const auto& s : sets) tree.apply_override("game." + s);
   const auto sc = bind_options<Scenario>(tree);
@@ -121,8 +121,8 @@ void cmd_rollout(const std::string& env_name, const std::string& file, const std
   for (size_t k = 0; k < sc.actions.size(); ++k) {
     const auto& a = sc.actions[k];
     if (a.robot >= n)
-      throw ConfigError(fmt::format("{}: key 'actions.{}.robot': {} is not a robot (the game has {})", file, k,
-                                    a.robot, n));
+      throw ConfigError(
+          fmt::format("{}: key 'actions.{}.robot': {} is not a robot (the game has {})", file, k, a.robot, n));
     if (a.to < a.from) throw ConfigError(fmt::format("{}: key 'actions.{}': 'to' is before 'from'", file, k));
     vec3(a.target_velocity, "actions." + std::to_string(k) + ".target_velocity", file);
   }
@@ -174,7 +174,8 @@ void add_rollout_commands(CLI::App& app) {
     int64_t ticks = 60;
   };
   auto a = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("rollout", "play a scenario file (set position + scripted actions); write a CSV trajectory");
+  auto* cmd =
+      app.add_subcommand("rollout", "play a scenario file (set position + scripted actions); write a CSV trajectory");
   cmd->add_option("-e,--env", a->env, "game (codeball)");
   cmd->add_option("--scenario", a->scenario, "scenario YAML: game, seed, tick, score, ball, robots, actions")
       ->required()

@@ -1,6 +1,7 @@
 // Codeball throughput: simulated game-seconds per wall-second on one thread (1v1, 2v2,
 // 3v3; the rules' 100 microticks and the 20-microtick fast mode), and VecEnv at 1 and 2
-// threads, and the Bullet collision backend for 2v2. The anchor is RocketSim: ~950 game-seconds per second for 2v2 at 120 Hz.
+// threads, and the Bullet collision backend for 2v2. The anchor is RocketSim: ~950 game-seconds per second for 2v2 at
+// 120 Hz.
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -30,8 +31,8 @@ void fill_actions(ludus::Rng& rng, float* a, int64_t rows) {
 }
 
 void BM_CodeballSingleEnv(benchmark::State& state) {
-  auto env = ludus::make_env("codeball", options(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)),
-                                                  state.range(2) != 0));
+  auto env = ludus::make_env(
+      "codeball", options(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)), state.range(2) != 0));
   const auto& s = env->spec();
   std::vector<float> obs(static_cast<size_t>(s.num_agents * s.obs_dim())), rew(static_cast<size_t>(s.num_agents)),
       act(static_cast<size_t>(s.num_agents * s.action_dim()));
@@ -52,9 +53,14 @@ void BM_CodeballSingleEnv(benchmark::State& state) {
 }
 BENCHMARK(BM_CodeballSingleEnv)
     ->ArgNames({"team_size", "microticks", "bullet"})
-    ->Args({1, 100, 0})->Args({2, 100, 0})->Args({3, 100, 0})
-    ->Args({1, 20, 0})->Args({2, 20, 0})->Args({3, 20, 0})
-    ->Args({2, 100, 1})->Args({2, 20, 1});
+    ->Args({1, 100, 0})
+    ->Args({2, 100, 0})
+    ->Args({3, 100, 0})
+    ->Args({1, 20, 0})
+    ->Args({2, 20, 0})
+    ->Args({3, 20, 0})
+    ->Args({2, 100, 1})
+    ->Args({2, 20, 1});
 
 void BM_CodeballVecEnv(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));

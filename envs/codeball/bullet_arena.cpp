@@ -40,7 +40,9 @@ Vec3 closest_on_triangle(const Vec3& p, const Vec3& a, const Vec3& b, const Vec3
   return a + ab * (vb * denom) + ac * (vc * denom);
 }
 
-Vec3 cross(const Vec3& a, const Vec3& b) { return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x}; }
+Vec3 cross(const Vec3& a, const Vec3& b) {
+  return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x};
+}
 
 // Moves p onto the surface along the distance function's normal.
 Vec3 project(Vec3 p) {
@@ -74,12 +76,16 @@ BulletArena::BulletArena() {
   // surface), one quad per grid edge with a sign change. The grid is offset by a fraction
   // of a step so that no node lies exactly on a plane of the arena.
   const double h = kGridStep, off = 0.37 * kGridStep;
-  const double x0 = -ARENA_WIDTH / 2 - 2 * h - off, y0 = -2 * h - off, z0 = -ARENA_DEPTH / 2 - ARENA_GOAL_DEPTH - 2 * h - off;
+  const double x0 = -ARENA_WIDTH / 2 - 2 * h - off, y0 = -2 * h - off,
+               z0 = -ARENA_DEPTH / 2 - ARENA_GOAL_DEPTH - 2 * h - off;
   const int nx = static_cast<int>((ARENA_WIDTH + 4 * h) / h) + 2;
   const int ny = static_cast<int>((ARENA_HEIGHT + 4 * h) / h) + 2;
   const int nz = static_cast<int>((ARENA_DEPTH + 2 * ARENA_GOAL_DEPTH + 4 * h) / h) + 2;
   auto node = [&](int i, int j, int k) { return Vec3{x0 + i * h, y0 + j * h, z0 + k * h}; };
-  auto at = [&](int i, int j, int k) { return (static_cast<size_t>(k) * static_cast<size_t>(ny) + static_cast<size_t>(j)) * static_cast<size_t>(nx) + static_cast<size_t>(i); };
+  auto at = [&](int i, int j, int k) {
+    return (static_cast<size_t>(k) * static_cast<size_t>(ny) + static_cast<size_t>(j)) * static_cast<size_t>(nx) +
+           static_cast<size_t>(i);
+  };
   std::vector<float> f(static_cast<size_t>(nx) * static_cast<size_t>(ny) * static_cast<size_t>(nz));
   for (int k = 0; k < nz; ++k)
     for (int j = 0; j < ny; ++j)
@@ -87,8 +93,10 @@ BulletArena::BulletArena() {
 
   std::vector<int> cell_vertex(f.size(), -1);
   std::vector<Vec3> verts;
-  static constexpr int kCorner[8][3] = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {1, 1, 0}, {0, 0, 1}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}};
-  static constexpr int kEdge[12][2] = {{0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 2}, {1, 3}, {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6}, {3, 7}};
+  static constexpr int kCorner[8][3] = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {1, 1, 0},
+                                        {0, 0, 1}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}};
+  static constexpr int kEdge[12][2] = {{0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 2}, {1, 3},
+                                       {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6}, {3, 7}};
   for (int k = 0; k + 1 < nz; ++k)
     for (int j = 0; j + 1 < ny; ++j)
       for (int i = 0; i + 1 < nx; ++i) {
@@ -130,17 +138,20 @@ BulletArena::BulletArena() {
         const bool in0 = f[at(i, j, k)] > 0;
         // Edges along +x, +y, +z from node (i, j, k); the four cells around each.
         if (in0 != (f[at(i + 1, j, k)] > 0)) {
-          const int q[4] = {cell_vertex[at(i, j - 1, k - 1)], cell_vertex[at(i, j, k - 1)], cell_vertex[at(i, j, k)], cell_vertex[at(i, j - 1, k)]};
+          const int q[4] = {cell_vertex[at(i, j - 1, k - 1)], cell_vertex[at(i, j, k - 1)], cell_vertex[at(i, j, k)],
+                            cell_vertex[at(i, j - 1, k)]};
           emit(q[0], q[1], q[2]);
           emit(q[0], q[2], q[3]);
         }
         if (in0 != (f[at(i, j + 1, k)] > 0)) {
-          const int q[4] = {cell_vertex[at(i - 1, j, k - 1)], cell_vertex[at(i, j, k - 1)], cell_vertex[at(i, j, k)], cell_vertex[at(i - 1, j, k)]};
+          const int q[4] = {cell_vertex[at(i - 1, j, k - 1)], cell_vertex[at(i, j, k - 1)], cell_vertex[at(i, j, k)],
+                            cell_vertex[at(i - 1, j, k)]};
           emit(q[0], q[1], q[2]);
           emit(q[0], q[2], q[3]);
         }
         if (in0 != (f[at(i, j, k + 1)] > 0)) {
-          const int q[4] = {cell_vertex[at(i - 1, j - 1, k)], cell_vertex[at(i, j - 1, k)], cell_vertex[at(i, j, k)], cell_vertex[at(i - 1, j, k)]};
+          const int q[4] = {cell_vertex[at(i - 1, j - 1, k)], cell_vertex[at(i, j - 1, k)], cell_vertex[at(i, j, k)],
+                            cell_vertex[at(i - 1, j, k)]};
           emit(q[0], q[1], q[2]);
           emit(q[0], q[2], q[3]);
         }
@@ -150,7 +161,9 @@ BulletArena::BulletArena() {
   // share them, so the mesh stays without cracks.
   for (int pass = 0; pass < 6; ++pass) {
     std::unordered_map<uint64_t, int> midpoint;
-    auto key = [](int a, int b) { return (static_cast<uint64_t>(std::min(a, b)) << 32) | static_cast<uint32_t>(std::max(a, b)); };
+    auto key = [](int a, int b) {
+      return (static_cast<uint64_t>(std::min(a, b)) << 32) | static_cast<uint32_t>(std::max(a, b));
+    };
     auto needs_split = [&](int a, int b) {
       const Vec3 m = (verts[static_cast<size_t>(a)] + verts[static_cast<size_t>(b)]) * 0.5;
       return std::abs(dan_to_arena(m).distance) > kMaxDeviation * 0.5;
@@ -196,10 +209,11 @@ BulletArena::BulletArena() {
     indices_ = std::move(out);
   }
   vertices_.reserve(verts.size() * 3);
-  for (const Vec3& p : verts) vertices_.insert(vertices_.end(), {static_cast<float>(p.x), static_cast<float>(p.y), static_cast<float>(p.z)});
-  mesh_ = std::make_unique<btTriangleIndexVertexArray>(static_cast<int>(indices_.size() / 3), indices_.data(),
-                                                        static_cast<int>(3 * sizeof(int)), static_cast<int>(verts.size()),
-                                                        vertices_.data(), static_cast<int>(3 * sizeof(float)));
+  for (const Vec3& p : verts)
+    vertices_.insert(vertices_.end(), {static_cast<float>(p.x), static_cast<float>(p.y), static_cast<float>(p.z)});
+  mesh_ = std::make_unique<btTriangleIndexVertexArray>(
+      static_cast<int>(indices_.size() / 3), indices_.data(), static_cast<int>(3 * sizeof(int)),
+      static_cast<int>(verts.size()), vertices_.data(), static_cast<int>(3 * sizeof(float)));
   shape_ = std::make_unique<btBvhTriangleMeshShape>(mesh_.get(), /*useQuantizedAabbCompression=*/true);
 }
 
@@ -256,7 +270,8 @@ const std::vector<std::pair<int, int>>& BulletBodies::candidate_pairs(const Game
     const btVector3 c(static_cast<btScalar>(p.x), static_cast<btScalar>(p.y), static_cast<btScalar>(p.z));
     broadphase_->setAabb(proxies_[static_cast<size_t>(k)], c - btVector3(e, e, e), c + btVector3(e, e, e), nullptr);
   };
-  for (int i = 0; i < n; ++i) set(i, s.robots[static_cast<size_t>(i)].position, s.robots[static_cast<size_t>(i)].radius);
+  for (int i = 0; i < n; ++i)
+    set(i, s.robots[static_cast<size_t>(i)].position, s.robots[static_cast<size_t>(i)].radius);
   set(n, s.ball.position, s.ball.radius);
   broadphase_->calculateOverlappingPairs(nullptr);
   pairs_.clear();
@@ -267,8 +282,10 @@ const std::vector<std::pair<int, int>>& BulletBodies::candidate_pairs(const Game
     // Bullet keeps pairs whose bounds stopped overlapping until it next cleans up; those
     // are harmless (the exact test follows) and kept out of the order by sorting.
     const int hi = std::max(a, b), lo = std::min(a, b);
-    if (hi == n) pairs_.emplace_back(lo, -1);
-    else pairs_.emplace_back(hi, lo);
+    if (hi == n)
+      pairs_.emplace_back(lo, -1);
+    else
+      pairs_.emplace_back(hi, lo);
   }
   // The rules' order: robot pairs (i > j) by i then j, then each robot with the ball.
   std::sort(pairs_.begin(), pairs_.end(), [](const auto& x, const auto& y) {

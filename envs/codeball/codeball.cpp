@@ -59,7 +59,8 @@ void CodeballEnv::reset(uint64_t seed, StepView out) {
   rng_.seed(seed);
   GameState s;
   s.num_robots = spec_.num_agents;
-  for (int i = 0; i < s.num_robots; ++i) s.robots[static_cast<size_t>(i)].nitro = options_.nitro ? START_NITRO_AMOUNT : 0;
+  for (int i = 0; i < s.num_robots; ++i)
+    s.robots[static_cast<size_t>(i)].nitro = options_.nitro ? START_NITRO_AMOUNT : 0;
   const double sx[4] = {-1, -1, 1, 1}, sz[4] = {-1, 1, -1, 1};
   for (size_t k = 0; k < s.packs.size(); ++k)
     s.packs[k].position = {sx[k] * NITRO_PACK_X, NITRO_PACK_Y, sz[k] * NITRO_PACK_Z};
@@ -134,8 +135,7 @@ void CodeballEnv::finish_step(const TickEvents& ev, StepView out) {
     ++state_.score[static_cast<size_t>(ev.goal_team)];
     state_.last_goal_team = ev.goal_team;
     state_.reset_ticks = RESET_TICKS;
-    for (int i = 0; i < n; ++i)
-      out.reward[i] = spec_.agent_team[static_cast<size_t>(i)] == ev.goal_team ? 1.0f : -1.0f;
+    for (int i = 0; i < n; ++i) out.reward[i] = spec_.agent_team[static_cast<size_t>(i)] == ev.goal_team ? 1.0f : -1.0f;
   } else if (state_.reset_ticks > 0 && --state_.reset_ticks == 0) {
     place_kickoff(state_, options_.team_size, rng_);
   }
@@ -195,7 +195,9 @@ void CodeballEnv::observe(float* obs) const {
     std::array<int, MAX_TEAM_SIZE> opp{};
     const int first = (1 - team) * ts;
     for (int k = 0; k < ts; ++k) opp[static_cast<size_t>(k)] = first + k;
-    auto d2 = [&](int j) { return (state_.robots[static_cast<size_t>(j)].position - state_.ball.position).length_sq(); };
+    auto d2 = [&](int j) {
+      return (state_.robots[static_cast<size_t>(j)].position - state_.ball.position).length_sq();
+    };
     for (int k = 1; k < ts; ++k)
       for (int j = k; j > 0 && d2(opp[static_cast<size_t>(j)]) < d2(opp[static_cast<size_t>(j - 1)]); --j)
         std::swap(opp[static_cast<size_t>(j)], opp[static_cast<size_t>(j - 1)]);
@@ -280,8 +282,8 @@ void CodeballEnv::draw(Frame& frame) const {
   if (options_.nitro)
     for (const auto& p : state_.packs)
       if (p.respawn_ticks == 0)
-        frame.sphere(static_cast<float>(p.position.x), static_cast<float>(p.position.y), static_cast<float>(p.position.z),
-                     NITRO_PACK_RADIUS, Rgba{60, 220, 120, 255});
+        frame.sphere(static_cast<float>(p.position.x), static_cast<float>(p.position.y),
+                     static_cast<float>(p.position.z), NITRO_PACK_RADIUS, Rgba{60, 220, 120, 255});
   for (int i = 0; i < state_.num_robots; ++i) {
     const Robot& r = state_.robots[static_cast<size_t>(i)];
     frame.sphere(static_cast<float>(r.position.x), static_cast<float>(r.position.y), static_cast<float>(r.position.z),
@@ -291,7 +293,8 @@ void CodeballEnv::draw(Frame& frame) const {
   frame.sphere(static_cast<float>(ball.position.x), static_cast<float>(ball.position.y),
                static_cast<float>(ball.position.z), static_cast<float>(ball.radius), Rgba{240, 240, 240, 255});
   // A marker under the ball helps judge its height.
-  frame.sphere(static_cast<float>(ball.position.x), 0.05f, static_cast<float>(ball.position.z), 0.4f, Rgba{20, 20, 20, 160});
+  frame.sphere(static_cast<float>(ball.position.x), 0.05f, static_cast<float>(ball.position.z), 0.4f,
+               Rgba{20, 20, 20, 160});
 }
 
 MatchResult CodeballEnv::result() const {

@@ -1,10 +1,10 @@
 // The rules' arena distance function and update step, in the rules' order.
 #include "codeball/sim.hpp"
 
-#include "codeball/bullet_arena.hpp"
-
 #include <algorithm>
 #include <numbers>
+
+#include "codeball/bullet_arena.hpp"
 
 namespace ludus::codeball {
 
@@ -46,14 +46,13 @@ Dan dan_quarter(const Vec3& p) {
   constexpr double gtr = ARENA_GOAL_TOP_RADIUS, gsr = ARENA_GOAL_SIDE_RADIUS;
   static_assert(ARENA_BOTTOM_RADIUS == ARENA_GOAL_TOP_RADIUS, "the rules' goal corners assume this");
 
-  Dan d{p.y, {0, 1, 0}};  // ground
-  min_plane(d, p, {0, h, 0}, {0, -1, 0});          // ceiling
-  min_plane(d, p, {hw, 0, 0}, {-1, 0, 0});         // side x
-  min_plane(d, p, {0, 0, hd + gd}, {0, 0, -1});    // goal back
-  {  // end wall, outside the goal mouth
+  Dan d{p.y, {0, 1, 0}};                         // ground
+  min_plane(d, p, {0, h, 0}, {0, -1, 0});        // ceiling
+  min_plane(d, p, {hw, 0, 0}, {-1, 0, 0});       // side x
+  min_plane(d, p, {0, 0, hd + gd}, {0, 0, -1});  // goal back
+  {                                              // end wall, outside the goal mouth
     const double vx = p.x - (gw - gtr), vy = p.y - (gh - gtr);
-    if (p.x >= gw + gsr || p.y >= gh + gsr ||
-        (vx > 0 && vy > 0 && std::sqrt(vx * vx + vy * vy) >= gtr + gsr))
+    if (p.x >= gw + gsr || p.y >= gh + gsr || (vx > 0 && vy > 0 && std::sqrt(vx * vx + vy * vy) >= gtr + gsr))
       min_plane(d, p, {0, 0, hd}, {0, 0, -1});
   }
   if (p.z >= hd + gsr) {  // goal sides and ceiling
@@ -125,8 +124,8 @@ inline void move(Vec3& position, Vec3& velocity, double dt) {
 
 // Pushes apart overlapping bodies a and b and applies the hit impulse (rules, step 3).
 // Returns true if they overlapped.
-inline bool collide(Vec3& pa, Vec3& va, double ra, double rcs_a, double inv_ma, Vec3& pb, Vec3& vb,
-                    double rb, double rcs_b, double inv_mb, double hit_e) {
+inline bool collide(Vec3& pa, Vec3& va, double ra, double rcs_a, double inv_ma, Vec3& pb, Vec3& vb, double rb,
+                    double rcs_b, double inv_mb, double hit_e) {
   const Vec3 delta = pb - pa;
   const double dist2 = delta.length_sq();
   const double rsum = ra + rb;
@@ -270,8 +269,10 @@ TickEvents tick_impl(GameState& s, const RobotAction* actions, const SimOptions&
     if (bodies != nullptr) {
       // Bullet's broadphase finds the candidates, already in the rules' order.
       for (const auto& [i, j] : bodies->candidate_pairs(s, kPairMargin)) {
-        if (j >= 0) robot_pair(i, j);
-        else robot_ball(i);
+        if (j >= 0)
+          robot_pair(i, j);
+        else
+          robot_ball(i);
       }
     } else {
       for (int i = 0; i < n; ++i)
@@ -282,7 +283,8 @@ TickEvents tick_impl(GameState& s, const RobotAction* actions, const SimOptions&
     for (int i = 0; i < n; ++i) {
       Robot& r = s.robots[static_cast<size_t>(i)];
       Vec3 normal;
-      r.touch = collide_arena(arena, r.position, r.velocity, r.radius, r.radius_change_speed, ROBOT_ARENA_E, normal) ? 1 : 0;
+      r.touch =
+          collide_arena(arena, r.position, r.velocity, r.radius, r.radius_change_speed, ROBOT_ARENA_E, normal) ? 1 : 0;
       if (r.touch) r.touch_normal = normal;
     }
     Vec3 ball_normal;

@@ -16,8 +16,14 @@ struct Vec3 {
   Vec3 operator+(const Vec3& o) const { return {x + o.x, y + o.y, z + o.z}; }
   Vec3 operator-(const Vec3& o) const { return {x - o.x, y - o.y, z - o.z}; }
   Vec3 operator*(double k) const { return {x * k, y * k, z * k}; }
-  Vec3& operator+=(const Vec3& o) { x += o.x, y += o.y, z += o.z; return *this; }
-  Vec3& operator-=(const Vec3& o) { x -= o.x, y -= o.y, z -= o.z; return *this; }
+  Vec3& operator+=(const Vec3& o) {
+    x += o.x, y += o.y, z += o.z;
+    return *this;
+  }
+  Vec3& operator-=(const Vec3& o) {
+    x -= o.x, y -= o.y, z -= o.z;
+    return *this;
+  }
   double dot(const Vec3& o) const { return x * o.x + y * o.y + z * o.z; }
   double length() const { return std::sqrt(x * x + y * y + z * z); }
   double length_sq() const { return x * x + y * y + z * z; }
@@ -35,19 +41,19 @@ struct Vec3 {
 
 // What a robot does during one tick (world coordinates, not mirrored).
 struct RobotAction {
-  Vec3 target_velocity;     // units / s; on the ground clamped to 30, nitro uses it as is
-  double jump_speed = 0;    // [0, ROBOT_MAX_JUMP_SPEED] units / s
+  Vec3 target_velocity;   // units / s; on the ground clamped to 30, nitro uses it as is
+  double jump_speed = 0;  // [0, ROBOT_MAX_JUMP_SPEED] units / s
   bool use_nitro = false;
 };
 
 struct Robot {
-  Vec3 position, velocity;               // units, units / s
+  Vec3 position, velocity;  // units, units / s
   double radius = constants::ROBOT_RADIUS;
-  double radius_change_speed = 0;        // units / s (the jump speed in use)
+  double radius_change_speed = 0;  // units / s (the jump speed in use)
   double nitro = constants::START_NITRO_AMOUNT;
   int32_t team = 0;
-  uint8_t touch = 0;                     // touched the arena in the last microtick
-  uint8_t touched_ball = 0;              // hit the ball during the last tick
+  uint8_t touch = 0;         // touched the arena in the last microtick
+  uint8_t touched_ball = 0;  // hit the ball during the last tick
   uint8_t pad_[2] = {0, 0};
   Vec3 touch_normal{0, 1, 0};
 };
@@ -87,8 +93,8 @@ ArenaContact dan_to_arena(Vec3 point);
 
 struct SimOptions {
   int microticks = constants::MICROTICKS_PER_TICK;  // per tick, 1..100
-  bool deterministic = false;  // hits use MAX_HIT_E and robots move in id order
-  bool nitro = true;           // false: nitro flags are ignored, packs absent
+  bool deterministic = false;                       // hits use MAX_HIT_E and robots move in id order
+  bool nitro = true;                                // false: nitro flags are ignored, packs absent
 };
 
 // What happened during one tick.

@@ -112,7 +112,7 @@ class KeeperBot final : public Agent {
 // attacker's role and the rest the defender's.
 class OrchestratorBot final : public Agent {
  public:
-  static constexpr int kHorizon = 150;        // ticks of ball prediction (2.5 s)
+  static constexpr int kHorizon = 150;           // ticks of ball prediction (2.5 s)
   static constexpr int kPredictMicroticks = 10;  // per predicted tick (fast mode accuracy)
 
   void reset(const Env&, int team, uint64_t) override { team_ = team; }
@@ -146,8 +146,7 @@ class OrchestratorBot final : public Agent {
     }
     for (int id : ids) {
       const Robot& r = s.robots[static_cast<size_t>(id)];
-      RobotAction a = id == attacker ? attack(r, mine[static_cast<size_t>(id)], opp_best, s.ball)
-                                     : defend(r, s.ball);
+      RobotAction a = id == attacker ? attack(r, mine[static_cast<size_t>(id)], opp_best, s.ball) : defend(r, s.ball);
       write_action(game, id, a, actions);
     }
   }
@@ -261,4 +260,6 @@ LUDUS_REGISTER_AGENT("keeper", {"codeball"}, "guards the goal line, clears balls
                      [](const ludus::AgentArgs&) { return std::make_unique<ludus::codeball::bots::KeeperBot>(); });
 LUDUS_REGISTER_AGENT("orchestrator", {"codeball"},
                      "predicts the ball by simulation; attacker takes the earliest intercept, defender guards",
-                     [](const ludus::AgentArgs&) { return std::make_unique<ludus::codeball::bots::OrchestratorBot>(); });
+                     [](const ludus::AgentArgs&) {
+                       return std::make_unique<ludus::codeball::bots::OrchestratorBot>();
+                     });

@@ -1,5 +1,7 @@
 // Codeball: behaviours the rules imply, checked at the rules' 100 microticks and in the
 // fast mode (20 microticks), plus a comparison with the official runner's logs.
+#include "codeball/codeball.hpp"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -8,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "codeball/codeball.hpp"
 #include "ludus/engine/frame.hpp"
 #include "ludus/engine/rng.hpp"
 
@@ -129,8 +130,8 @@ TEST(CodeballBullet, ArenaMeshIsWithin0_01OfTheRulesSurface) {
   double worst = 0;
   for (size_t k = 0; k < arena.num_triangles(); ++k) {
     const auto t = arena.triangle(k);
-    for (const Vec3& p : {(t[0] + t[1] + t[2]) * (1.0 / 3), (t[0] + t[1]) * 0.5, (t[1] + t[2]) * 0.5,
-                          (t[0] + t[2]) * 0.5, t[0]})
+    for (const Vec3& p :
+         {(t[0] + t[1] + t[2]) * (1.0 / 3), (t[0] + t[1]) * 0.5, (t[1] + t[2]) * 0.5, (t[0] + t[2]) * 0.5, t[0]})
       worst = std::max(worst, std::abs(dan_to_arena(p).distance));
   }
   EXPECT_LT(worst, 0.01) << "largest distance of a mesh point from the rules' surface";
@@ -175,8 +176,8 @@ TEST(CodeballBullet, SameMatchAsTheRulesForAWhile) {
   }
   EXPECT_LT((ha.s().ball.position - hb.s().ball.position).length(), 0.5) << "ball after 1.5 s";
   for (int i = 0; i < 4; ++i)
-    EXPECT_LT((ha.s().robots[static_cast<size_t>(i)].position - hb.s().robots[static_cast<size_t>(i)].position).length(),
-              0.5)
+    EXPECT_LT(
+        (ha.s().robots[static_cast<size_t>(i)].position - hb.s().robots[static_cast<size_t>(i)].position).length(), 0.5)
         << "robot " << i << " after 1.5 s";
 }
 
@@ -283,7 +284,9 @@ TEST(Codeball, RandomActionsKeepEveryBodyInsideTheArena) {
       // Within a tick a body may sink into the surface by at most one microtick's travel.
       ASSERT_GT(clearance, -0.05) << what << " left the arena at tick " << s.tick;
     };
-    for (int i = 0; i < n; ++i) check(s.robots[static_cast<size_t>(i)].position, s.robots[static_cast<size_t>(i)].velocity, s.robots[static_cast<size_t>(i)].radius, "robot");
+    for (int i = 0; i < n; ++i)
+      check(s.robots[static_cast<size_t>(i)].position, s.robots[static_cast<size_t>(i)].velocity,
+            s.robots[static_cast<size_t>(i)].radius, "robot");
     check(s.ball.position, s.ball.velocity, s.ball.radius, "ball");
     if (h.trunc) h.reset(++episode);
   }
@@ -404,7 +407,8 @@ TEST(Codeball, FreeBallMatchesTheOfficialRunnerLogs) {
   int compared = 0, files = 0;
   double worst = 0;
   for (int g = 0; g < 4; ++g) {
-    const auto ticks = read_log(std::string(data) + "/codeball/official_runner_game_" + std::to_string(g) + ".jsonl.gz");
+    const auto ticks =
+        read_log(std::string(data) + "/codeball/official_runner_game_" + std::to_string(g) + ".jsonl.gz");
     if (ticks.empty()) continue;
     ++files;
     for (size_t i = 0; i + 1 < ticks.size(); ++i) {
