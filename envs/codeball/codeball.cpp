@@ -2,6 +2,7 @@
 #include "codeball/codeball.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numbers>
 #include <string>
@@ -237,6 +238,21 @@ void CodeballEnv::load_state(std::span<const uint8_t> bytes) {
   if (s.num_robots != spec_.num_agents) r.fail("snapshot has a different number of robots");
   if (s.tick < 0 || s.tick > options_.max_ticks) r.fail("tick out of range");
   if (s.reset_ticks < 0 || s.reset_ticks > RESET_TICKS) r.fail("goal pause out of range");
+  for (int32_t goals : s.score)
+    if (goals < 0) r.fail("negative score");
+  auto finite = [](const Vec3& v) { return std::isfinite(v.x) && std::isfinite(v.y) && std::isfinite(v.z); };
+  for (int i = 0; i < s.num_robots; ++i) {
+    const Robot& rb = s.robots[static_cast<size_t>(i)];
+    if (rb.team != spec_.agent_team[static_cast<size_t>(i)]) r.fail("robot " + std::to_string(i) + " has the wrong team");
+    if (!finite(rb.position) || !finite(rb.velocity) || !finite(rb.touch_normal) || !std::isfinite(rb.radius) ||
+        !std::isfinite(rb.radius_change_speed) || !(rb.nitro >= 0 && rb.nitro <= MAX_NITRO_AMOUNT))
+      r.fail("robot " + std::to_string(i) + " has a non-finite or out-of-range value");
+  }
+  if (!finite(s.ball.position) || !finite(s.ball.velocity) || !std::isfinite(s.ball.radius))
+    r.fail("ball has a non-finite value");
+  for (const auto& pack : s.packs)
+    if (pack.respawn_ticks < 0 || pack.respawn_ticks > NITRO_PACK_RESPAWN_TICKS || !finite(pack.position))
+      r.fail("nitro pack out of range");
   state_ = s;
   rng_.set_state(state_.rng);
 }

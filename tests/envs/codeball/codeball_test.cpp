@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ludus/engine/bytes.hpp"
 #include "ludus/engine/frame.hpp"
 #include "ludus/engine/rng.hpp"
 
@@ -437,6 +438,34 @@ TEST(Codeball, FreeBallMatchesTheOfficialRunnerLogs) {
   EXPECT_GE(compared, 1300) << "free-ball ticks compared";
   RecordProperty("compared_ticks", compared);
   RecordProperty("worst_error", std::to_string(worst));
+}
+
+TEST(Codeball, DamagedSnapshotsAreRefusedWithAReason) {
+  Harness h(CodeballOptions{});
+  h.reset(3);
+  std::vector<uint8_t> snap;
+  h.env.save_state(snap);
+  // Same length, wrong contents: a robot's team and a NaN position.
+  GameState bad = h.s();
+  bad.robots[0].team = 7;
+  Harness other(CodeballOptions{});
+  other.reset(1);
+  other.env.set_state(bad);
+  std::vector<uint8_t> bad_team;
+  other.env.save_state(bad_team);
+  EXPECT_THROW(h.env.load_state(bad_team), FormatError);
+  bad = h.s();
+  bad.ball.position.x = std::nan("");
+  other.env.set_state(bad);
+  std::vector<uint8_t> bad_ball;
+  other.env.save_state(bad_ball);
+  EXPECT_THROW(h.env.load_state(bad_ball), FormatError);
+  CodeballOptions three;
+  three.team_size = 3;
+  Harness h3(three);
+  EXPECT_THROW(h3.env.load_state(snap), FormatError) << "a 2v2 snapshot in a 3v3 game";
+  h.env.load_state(snap);
+  EXPECT_EQ(h.s().tick, 0);
 }
 
 TEST(Codeball, DrawsA3DFrameWithEveryBody) {
