@@ -1,5 +1,5 @@
 // Mapping world-space bot actions onto the Codeball action spaces.
-#include "codeball/bot_util.hpp"
+#include "bot_util.hpp"
 
 #include <algorithm>
 #include <cmath>

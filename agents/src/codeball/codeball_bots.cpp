@@ -7,7 +7,7 @@
 #include <limits>
 #include <memory>
 
-#include "codeball/bot_util.hpp"
+#include "bot_util.hpp"
 #include "ludus/agents/agent.hpp"
 
 namespace ludus::codeball::bots {
