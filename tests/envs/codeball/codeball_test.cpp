@@ -440,6 +440,50 @@ TEST(Codeball, FreeBallMatchesTheOfficialRunnerLogs) {
   RecordProperty("worst_error", std::to_string(worst));
 }
 
+TEST(Codeball, DiscreteForwardMeansTowardTheOpponentGoalForBothTeams) {
+  CodeballOptions o;
+  o.team_size = 1;
+  o.action_mode = "discrete";
+  CodeballEnv env(o);
+  EXPECT_EQ(env.spec().action_space.nvec[0], 50);
+  const float sprint_forward = 9, right_walk_jump = 19;
+  RobotAction a0 = env.decode_action(0, &sprint_forward), a1 = env.decode_action(1, &sprint_forward);
+  EXPECT_NEAR(a0.target_velocity.z, 30, 1e-9);
+  EXPECT_NEAR(a1.target_velocity.z, -30, 1e-9);
+  const RobotAction r = env.decode_action(0, &right_walk_jump);
+  EXPECT_NEAR(r.target_velocity.x, 15, 1e-9);
+  EXPECT_EQ(r.jump_speed, ROBOT_MAX_JUMP_SPEED);
+  o.nitro = false;
+  EXPECT_EQ(CodeballEnv(o).spec().action_space.nvec[0], 33);
+}
+
+// Plays a crowded scramble from the same position with two RNG states; returns the
+// distance between the two outcomes' ball positions.
+double scramble_divergence(bool deterministic) {
+  CodeballOptions o;
+  o.deterministic = deterministic;
+  Harness a(o), b(o);
+  a.reset(1);
+  b.reset(2);
+  GameState s = a.s();
+  for (int i = 0; i < 4; ++i) s.robots[static_cast<size_t>(i)].position = {1.5 * i - 2, 1, 3.0 - 2.0 * (i % 2)};
+  a.env.set_state(s);
+  s.rng = b.s().rng;
+  b.env.set_state(s);
+  for (int t = 0; t < 60; ++t) {
+    for (auto* h : {&a, &b})
+      for (int i = 0; i < 4; ++i) h->act[static_cast<size_t>(i)].target_velocity = {0, 0, i < 2 ? 30.0 : -30.0};
+    a.step();
+    b.step();
+  }
+  return (a.s().ball.position - b.s().ball.position).length();
+}
+
+TEST(Codeball, DeterministicModeDrawsNoRandomness) {
+  EXPECT_EQ(scramble_divergence(true), 0.0) << "hits at 0.5 and id order: the RNG must not matter";
+  EXPECT_GT(scramble_divergence(false), 0.0) << "random hits and order: the scramble must depend on the RNG";
+}
+
 TEST(Codeball, DamagedSnapshotsAreRefusedWithAReason) {
   Harness h(CodeballOptions{});
   h.reset(3);
