@@ -457,8 +457,8 @@ TEST(Codeball, DiscreteForwardMeansTowardTheOpponentGoalForBothTeams) {
   EXPECT_EQ(CodeballEnv(o).spec().action_space.nvec[0], 33);
 }
 
-// Plays a crowded scramble from the same position with two RNG states; returns the
-// distance between the two outcomes' ball positions.
+// Plays a crowded scramble from the same position with two RNG states; returns how far
+// apart the two outcomes' bodies end up (summed over ball and robots).
 double scramble_divergence(bool deterministic) {
   CodeballOptions o;
   o.deterministic = deterministic;
@@ -476,7 +476,9 @@ double scramble_divergence(bool deterministic) {
     a.step();
     b.step();
   }
-  return (a.s().ball.position - b.s().ball.position).length();
+  double d = (a.s().ball.position - b.s().ball.position).length();
+  for (size_t i = 0; i < 4; ++i) d += (a.s().robots[i].position - b.s().robots[i].position).length();
+  return d;
 }
 
 TEST(Codeball, DeterministicModeDrawsNoRandomness) {
