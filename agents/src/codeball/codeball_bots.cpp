@@ -192,13 +192,13 @@ class OrchestratorBot final : public Agent {
     const double sign = attack_sign(team_);
     const Vec3 goal = opponent_goal(team_);
     RobotAction a;
+    if (it.tick > kHorizon) return chase(r, ball, team_);  // no strike in sight (ball high)
     // The opponent gets there clearly first and the ball is on our half: shadow it
     // between the ball and our goal instead of chasing.
-    if (it.tick > kHorizon || (opp_best + 25 < it.tick && ball.position.z * sign < 0)) {
+    if (opp_best + 25 < it.tick && ball.position.z * sign < 0) {
       const Vec3 mid = path_[std::min<size_t>(30, kHorizon)];
       const Vec3 back = flat_dir(mid, own_goal(team_));
       const Vec3 spot{mid.x + back.x * 8, ROBOT_RADIUS, mid.z + back.z * 8};
-      if (it.tick > kHorizon) return chase(r, ball, team_);
       a.target_velocity = ground_velocity_to(r.position, spot, ROBOT_MAX_GROUND_SPEED);
     } else {
       const double t = it.tick / static_cast<double>(TICKS_PER_SECOND);
