@@ -18,6 +18,8 @@ void add_run_commands(CLI::App& app);
 void add_train_commands(CLI::App& app);
 // `replay` (window, --info, PNG capture) and `watch`; only in builds with the visualizer.
 void add_viz_commands(CLI::App& app);
+// rollout: scripted scenarios written as per-tick trajectories (CSV).
+void add_rollout_commands(CLI::App& app);
 
 // Validates a replay (every chunk and frame) and prints its header, result and size.
 void print_replay_info(const std::string& path, bool recover);

@@ -61,6 +61,15 @@ std::string location(const ConfigTree::Impl& ctx, const std::string& path, bool 
 
 void record_marks(const YAML::Node& node, const std::string& prefix,
                   std::map<std::string, std::pair<Position, Position>>& out) {
+  if (node.IsSequence()) {  // elements of lists are addressed as key.N
+    for (size_t i = 0; i < node.size(); ++i) {
+      const std::string path = prefix + "." + std::to_string(i);
+      const YAML::Mark m = node[i].Mark();
+      out[path] = {Position{m.line, m.column}, Position{m.line, m.column}};
+      record_marks(node[i], path, out);
+    }
+    return;
+  }
   if (!node.IsMap()) return;
   for (const auto& kv : node) {
     if (!kv.first.IsScalar()) continue;
@@ -200,6 +209,22 @@ class YamlReader final : public OptionVisitor {
     inner.finish();
   }
 
+  void section_list(std::string_view key, const std::function<size_t()>&,
+                    const std::function<void(size_t)>& resize,
+                    const std::function<void(OptionVisitor&, size_t)>& item, std::string_view) override {
+    YAML::Node n;
+    if (!lookup(key, n)) return;
+    if (!n.IsSequence()) fail(key, n, "a list of maps");
+    for (size_t i = 0; i < n.size(); ++i)
+      if (!n[i].IsMap()) fail(std::string(key) + "." + std::to_string(i), n[i], "a map");
+    resize(n.size());
+    for (size_t i = 0; i < n.size(); ++i) {
+      YamlReader inner(n[i], ctx_, join_key(prefix_, std::string(key) + "." + std::to_string(i)));
+      item(inner, i);
+      inner.finish();
+    }
+  }
+
   void subtree(std::string_view key, ConfigTree& raw, std::string_view) override {
     YAML::Node n;
     if (!lookup(key, n)) return;
@@ -291,6 +316,18 @@ class YamlWriter final : public OptionVisitor {
     body(*this);
     out_ << YAML::EndMap;
   }
+  void section_list(std::string_view key, const std::function<size_t()>& size,
+                    const std::function<void(size_t)>&, const std::function<void(OptionVisitor&, size_t)>& item,
+                    std::string_view doc) override {
+    if (comments_ && !doc.empty()) out_ << YAML::Newline << YAML::Comment(std::string(doc));
+    out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginSeq;
+    for (size_t i = 0; i < size(); ++i) {
+      out_ << YAML::BeginMap;
+      item(*this, i);
+      out_ << YAML::EndMap;
+    }
+    out_ << YAML::EndSeq;
+  }
   void subtree(std::string_view key, ConfigTree& raw, std::string_view doc) override {
     if (comments_ && !doc.empty()) out_ << YAML::Newline << YAML::Comment(std::string(doc));
     out_ << YAML::Key << std::string(key) << YAML::Value;
@@ -334,6 +371,12 @@ std::shared_ptr<ConfigTree::Impl> parse(std::string_view text, std::string sourc
 }
 
 }  // namespace
+
+void OptionVisitor::section_list(std::string_view key, const std::function<size_t()>&,
+                                 const std::function<void(size_t)>&,
+                                 const std::function<void(OptionVisitor&, size_t)>&, std::string_view) {
+  throw ConfigError("key '" + std::string(key) + "': this option reader does not support lists of maps");
+}
 
 ConfigTree::ConfigTree() : impl_(std::make_shared<Impl>()) {
   impl_->root.reset(YAML::Node(YAML::NodeType::Map));

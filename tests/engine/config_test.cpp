@@ -151,3 +151,43 @@ TEST(Config, YamlDumpRoundTrips) {
 
 }  // namespace
 }  // namespace ludus
+
+namespace ludus {
+namespace {
+
+struct Waypoint {
+  double x = 0;
+  int64_t wait = 0;
+  void visit(OptionVisitor& v) {
+    v.value("x", x, -10.0, 10.0, "position");
+    v.value("wait", wait, 0, 100, "ticks");
+  }
+};
+
+struct Route {
+  std::vector<Waypoint> points;
+  void visit(OptionVisitor& v) { v.list("points", points, "waypoints in order"); }
+};
+
+TEST(Config, ListsOfMapsBindWithElementLocations) {
+  const auto tree = ConfigTree::from_string("points:\n  - {x: 1.5}\n  - x: -2\n    wait: 7\n", "route.yaml");
+  const auto r = bind_options<Route>(tree);
+  ASSERT_EQ(r.points.size(), 2u);
+  EXPECT_EQ(r.points[0].x, 1.5);
+  EXPECT_EQ(r.points[0].wait, 0);
+  EXPECT_EQ(r.points[1].wait, 7);
+  EXPECT_THAT(options_yaml(r), HasSubstr("wait: 7"));
+  try {
+    bind_options<Route>(ConfigTree::from_string("points:\n  - {x: 1}\n  - {x: 99}\n", "route.yaml"));
+    FAIL() << "out-of-range element accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("route.yaml:3:"));
+    EXPECT_THAT(e.what(), HasSubstr("points.1.x"));
+  }
+  EXPECT_THROW(bind_options<Route>(ConfigTree::from_string("points: {x: 1}\n", "r")), ConfigError);
+  EXPECT_THROW(bind_options<Route>(ConfigTree::from_string("points: [1, 2]\n", "r")), ConfigError);
+  EXPECT_THROW(bind_options<Route>(ConfigTree::from_string("points: [{y: 1}]\n", "r")), ConfigError);
+}
+
+}  // namespace
+}  // namespace ludus

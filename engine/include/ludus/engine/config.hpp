@@ -74,6 +74,13 @@ class OptionVisitor {
                        std::string_view doc) = 0;
   // A map kept as raw YAML, bound later by someone who knows its type (a game's options).
   virtual void subtree(std::string_view key, ConfigTree& raw, std::string_view doc) = 0;
+  // A list of maps (scenario bodies, per-tick scripts). Reading calls `resize` with the
+  // list's length, then `item` once per element with a visitor for that element's keys
+  // (errors name the element as key.N); writing calls `item` for each of `size()`
+  // elements. The default throws ConfigError: a visitor opts in.
+  virtual void section_list(std::string_view key, const std::function<size_t()>& size,
+                            const std::function<void(size_t)>& resize,
+                            const std::function<void(OptionVisitor&, size_t)>& item, std::string_view doc);
 
   void value(std::string_view key, int& v, int lo, int hi, std::string_view doc) {
     int64_t t = v;
@@ -89,6 +96,13 @@ class OptionVisitor {
     int64_t t = static_cast<int64_t>(v);
     value(key, t, 0, INT64_MAX, doc);
     v = static_cast<uint64_t>(t);
+  }
+  // A list of option structs (each with a visit()).
+  template <class T>
+  void list(std::string_view key, std::vector<T>& items, std::string_view doc) {
+    section_list(
+        key, [&] { return items.size(); }, [&](size_t n) { items.resize(n); },
+        [&](OptionVisitor& v, size_t i) { items[i].visit(v); }, doc);
   }
   template <size_t N>
   void value(std::string_view key, std::string& v, const std::string_view (&choices)[N],

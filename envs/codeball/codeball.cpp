@@ -1,0 +1,327 @@
+// Codeball env: actions, kickoffs and goals, observations, rewards, snapshots, drawing.
+#include "codeball/codeball.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numbers>
+#include <string>
+
+#include "ludus/engine/bytes.hpp"
+#include "ludus/engine/frame.hpp"
+#include "ludus/engine/registry.hpp"
+
+namespace ludus::codeball {
+
+using namespace constants;
+
+namespace {
+
+constexpr uint32_t kSnapshotMagic = 0x31424443;  // "CDB1"
+constexpr float kPosX = 1.0f / 30, kPosY = 1.0f / 20, kPosZ = 1.0f / 50, kVel = 1.0f / 50;
+
+int obs_dim_for(int team_size) { return 12 + 9 + 8 * (2 * team_size - 1) + 8 + 4; }
+
+float clampf(float v, float lo, float hi) { return std::isfinite(v) ? std::clamp(v, lo, hi) : 0.0f; }
+
+}  // namespace
+
+CodeballEnv::CodeballEnv(CodeballOptions options) : options_(std::move(options)) {
+  sim_ = sim_options();
+  const int n = NUM_TEAMS * options_.team_size;
+  spec_.name = "codeball";
+  spec_.num_teams = NUM_TEAMS;
+  spec_.num_agents = n;
+  for (int i = 0; i < n; ++i) spec_.agent_team.push_back(i / options_.team_size);
+  spec_.obs_shape = {obs_dim_for(options_.team_size)};
+  if (options_.action_mode == "discrete")
+    spec_.action_space = ActionSpace::discrete(num_discrete_actions(options_.nitro));
+  else
+    spec_.action_space = ActionSpace::box({-30, -30, -30, 0, 0}, {30, 30, 30, 15, 1});
+  spec_.tick_rate_hz = TICKS_PER_SECOND;
+  spec_.max_ticks = options_.max_ticks;
+  spec_.validate();
+  state_.num_robots = n;
+  if (options_.collision == "bullet") {
+    BulletArena::shared();  // build the shared mesh now, not in the first step
+    bullet_ = std::make_unique<BulletBodies>(n);
+  }
+}
+
+SimOptions CodeballEnv::sim_options() const {
+  SimOptions s;
+  s.microticks = options_.microticks;
+  s.deterministic = options_.deterministic;
+  s.nitro = options_.nitro;
+  return s;
+}
+
+void CodeballEnv::reset(uint64_t seed, StepView out) {
+  rng_.seed(seed);
+  GameState s;
+  s.num_robots = spec_.num_agents;
+  for (int i = 0; i < s.num_robots; ++i)
+    s.robots[static_cast<size_t>(i)].nitro = options_.nitro ? START_NITRO_AMOUNT : 0;
+  const double sx[4] = {-1, -1, 1, 1}, sz[4] = {-1, 1, -1, 1};
+  for (size_t k = 0; k < s.packs.size(); ++k)
+    s.packs[k].position = {sx[k] * NITRO_PACK_X, NITRO_PACK_Y, sz[k] * NITRO_PACK_Z};
+  place_kickoff(s, options_.team_size, rng_);
+  s.rng = rng_.state();
+  state_ = s;
+  observe(out.obs);
+  std::fill_n(out.reward, spec_.num_agents, 0.0f);
+  *out.terminated = 0;
+  *out.truncated = 0;
+}
+
+void CodeballEnv::set_state(const GameState& s) {
+  state_ = s;
+  state_.num_robots = spec_.num_agents;
+  rng_.set_state(state_.rng);
+}
+
+RobotAction CodeballEnv::decode_action(int i, const float* row) const {
+  const double m = mirror(spec_.agent_team[static_cast<size_t>(i)]);
+  RobotAction a;
+  if (spec_.action_space.kind == SpaceKind::box) {
+    a.target_velocity = {m * clampf(row[0], -30, 30), clampf(row[1], -30, 30), m * clampf(row[2], -30, 30)};
+    a.jump_speed = clampf(row[3], 0, 15);
+    a.use_nitro = row[4] >= 0.5f;
+    return a;
+  }
+  const int n = num_discrete_actions(options_.nitro);
+  const int k = std::isfinite(row[0]) ? std::clamp(static_cast<int>(row[0]), 0, n - 1) : 0;
+  if (k == 0) return a;
+  if (k == 49) {
+    a.target_velocity = {0, ROBOT_MAX_GROUND_SPEED, 0};
+    a.jump_speed = ROBOT_MAX_JUMP_SPEED;
+    a.use_nitro = true;
+    return a;
+  }
+  int dir = 0;
+  double speed = ROBOT_MAX_GROUND_SPEED;
+  bool jump = false;
+  if (k <= 32) {
+    dir = (k - 1) % 8;
+    speed = ((k - 1) / 8) % 2 == 0 ? ROBOT_MAX_GROUND_SPEED / 2 : ROBOT_MAX_GROUND_SPEED;
+    jump = (k - 1) / 16 == 1;
+  } else {
+    dir = (k - 33) % 8;
+    jump = (k - 33) / 8 == 1;
+    a.use_nitro = true;
+  }
+  const double angle = dir * std::numbers::pi / 4;
+  a.target_velocity = {m * speed * std::sin(angle), 0, m * speed * std::cos(angle)};
+  a.jump_speed = jump ? ROBOT_MAX_JUMP_SPEED : 0;
+  return a;
+}
+
+void CodeballEnv::step(const float* actions, StepView out) {
+  const int dim = spec_.action_dim();
+  for (int i = 0; i < spec_.num_agents; ++i) decoded_[static_cast<size_t>(i)] = decode_action(i, actions + i * dim);
+  step_world(decoded_.data(), out);
+}
+
+void CodeballEnv::step_world(const RobotAction* actions, StepView out) {
+  rng_.set_state(state_.rng);
+  const TickEvents ev = simulate_tick(state_, actions, sim_, rng_, bullet_.get());
+  finish_step(ev, out);
+}
+
+void CodeballEnv::finish_step(const TickEvents& ev, StepView out) {
+  ++state_.tick;
+  const int n = spec_.num_agents;
+  std::fill_n(out.reward, n, 0.0f);
+  if (ev.goal_team >= 0) {
+    ++state_.score[static_cast<size_t>(ev.goal_team)];
+    state_.last_goal_team = ev.goal_team;
+    state_.reset_ticks = RESET_TICKS;
+    for (int i = 0; i < n; ++i) out.reward[i] = spec_.agent_team[static_cast<size_t>(i)] == ev.goal_team ? 1.0f : -1.0f;
+  } else if (state_.reset_ticks > 0 && --state_.reset_ticks == 0) {
+    place_kickoff(state_, options_.team_size, rng_);
+  }
+  if (options_.ball_to_goal_reward != 0 || options_.touch_reward != 0 || options_.distance_reward != 0) {
+    for (int i = 0; i < n; ++i) {
+      const Robot& r = state_.robots[static_cast<size_t>(i)];
+      const double m = mirror(r.team);
+      const double shaped = options_.ball_to_goal_reward * m * state_.ball.velocity.z / 100 +
+                            options_.touch_reward * r.touched_ball -
+                            options_.distance_reward * (state_.ball.position - r.position).length() / 100;
+      out.reward[i] += static_cast<float>(shaped);
+    }
+  }
+  state_.rng = rng_.state();
+  *out.terminated = 0;
+  *out.truncated = state_.tick >= options_.max_ticks ? 1 : 0;
+  observe(out.obs);
+}
+
+void CodeballEnv::observe(float* obs) const {
+  const int n = spec_.num_agents, ts = options_.team_size;
+  const auto dim = spec_.obs_dim();
+  for (int i = 0; i < n; ++i) {
+    const Robot& self = state_.robots[static_cast<size_t>(i)];
+    const int team = self.team;
+    const auto m = static_cast<float>(mirror(team));
+    float* o = obs + i * dim;
+    auto pos = [&](const Vec3& p) {
+      *o++ = m * static_cast<float>(p.x) * kPosX;
+      *o++ = static_cast<float>(p.y) * kPosY;
+      *o++ = m * static_cast<float>(p.z) * kPosZ;
+    };
+    auto vel = [&](const Vec3& v) {
+      *o++ = m * static_cast<float>(v.x) * kVel;
+      *o++ = static_cast<float>(v.y) * kVel;
+      *o++ = m * static_cast<float>(v.z) * kVel;
+    };
+    auto other = [&](const Robot& r) {
+      pos(r.position);
+      vel(r.velocity);
+      *o++ = static_cast<float>((r.radius - ROBOT_MIN_RADIUS) / (ROBOT_MAX_RADIUS - ROBOT_MIN_RADIUS));
+      *o++ = static_cast<float>(r.nitro / MAX_NITRO_AMOUNT);
+    };
+    pos(self.position);
+    vel(self.velocity);
+    *o++ = static_cast<float>((self.radius - ROBOT_MIN_RADIUS) / (ROBOT_MAX_RADIUS - ROBOT_MIN_RADIUS));
+    *o++ = self.touch;
+    *o++ = m * static_cast<float>(self.touch_normal.x);
+    *o++ = static_cast<float>(self.touch_normal.y);
+    *o++ = m * static_cast<float>(self.touch_normal.z);
+    *o++ = static_cast<float>(self.nitro / MAX_NITRO_AMOUNT);
+    pos(state_.ball.position);
+    vel(state_.ball.velocity);
+    pos(state_.ball.position - self.position);
+    for (int j = team * ts; j < (team + 1) * ts; ++j)
+      if (j != i) other(state_.robots[static_cast<size_t>(j)]);
+    std::array<int, MAX_TEAM_SIZE> opp{};
+    const int first = (1 - team) * ts;
+    for (int k = 0; k < ts; ++k) opp[static_cast<size_t>(k)] = first + k;
+    auto d2 = [&](int j) {
+      return (state_.robots[static_cast<size_t>(j)].position - state_.ball.position).length_sq();
+    };
+    for (int k = 1; k < ts; ++k)
+      for (int j = k; j > 0 && d2(opp[static_cast<size_t>(j)]) < d2(opp[static_cast<size_t>(j - 1)]); --j)
+        std::swap(opp[static_cast<size_t>(j)], opp[static_cast<size_t>(j - 1)]);
+    for (int k = 0; k < ts; ++k) other(state_.robots[static_cast<size_t>(opp[static_cast<size_t>(k)])]);
+    // Packs are stored in world quadrant order (-,-), (-,+), (+,-), (+,+); mirroring both
+    // axes reverses that order.
+    for (int k = 0; k < NUM_NITRO_PACKS; ++k) {
+      const auto& p = state_.packs[static_cast<size_t>(team == 0 ? k : NUM_NITRO_PACKS - 1 - k)];
+      *o++ = options_.nitro && p.respawn_ticks == 0 ? 1.0f : 0.0f;
+      *o++ = static_cast<float>(p.respawn_ticks) / NITRO_PACK_RESPAWN_TICKS;
+    }
+    *o++ = static_cast<float>(state_.score[static_cast<size_t>(team)]) * 0.1f;
+    *o++ = static_cast<float>(state_.score[static_cast<size_t>(1 - team)]) * 0.1f;
+    *o++ = 1.0f - static_cast<float>(state_.tick) / static_cast<float>(options_.max_ticks);
+    *o++ = static_cast<float>(state_.reset_ticks) / RESET_TICKS;
+  }
+}
+
+void CodeballEnv::save_state(std::vector<uint8_t>& out) const {
+  out.clear();
+  ByteWriter w(out);
+  w.put<uint32_t>(kSnapshotMagic);
+  w.put<int32_t>(options_.team_size);
+  w.put<int32_t>(options_.nitro ? 1 : 0);
+  w.put<uint32_t>(static_cast<uint32_t>(sizeof(GameState)));
+  w.put<GameState>(state_);
+}
+
+void CodeballEnv::load_state(std::span<const uint8_t> bytes) {
+  ByteReader r(bytes, "codeball snapshot");
+  if (r.get<uint32_t>() != kSnapshotMagic) r.fail("not a codeball snapshot");
+  if (r.get<int32_t>() != options_.team_size) r.fail("snapshot has a different team_size");
+  if (r.get<int32_t>() != (options_.nitro ? 1 : 0)) r.fail("snapshot has a different nitro option");
+  if (r.get<uint32_t>() != sizeof(GameState)) r.fail("snapshot from a build with another state layout");
+  const auto s = r.get<GameState>();
+  r.expect_end();
+  if (s.num_robots != spec_.num_agents) r.fail("snapshot has a different number of robots");
+  if (s.tick < 0 || s.tick > options_.max_ticks) r.fail("tick out of range");
+  if (s.reset_ticks < 0 || s.reset_ticks > RESET_TICKS) r.fail("goal pause out of range");
+  for (int32_t goals : s.score)
+    if (goals < 0) r.fail("negative score");
+  auto finite = [](const Vec3& v) { return std::isfinite(v.x) && std::isfinite(v.y) && std::isfinite(v.z); };
+  for (int i = 0; i < s.num_robots; ++i) {
+    const Robot& rb = s.robots[static_cast<size_t>(i)];
+    if (rb.team != spec_.agent_team[static_cast<size_t>(i)]) r.fail("robot " + std::to_string(i) + " has the wrong team");
+    if (!finite(rb.position) || !finite(rb.velocity) || !finite(rb.touch_normal) || !std::isfinite(rb.radius) ||
+        !std::isfinite(rb.radius_change_speed) || !(rb.nitro >= 0 && rb.nitro <= MAX_NITRO_AMOUNT))
+      r.fail("robot " + std::to_string(i) + " has a non-finite or out-of-range value");
+  }
+  if (!finite(s.ball.position) || !finite(s.ball.velocity) || !std::isfinite(s.ball.radius))
+    r.fail("ball has a non-finite value");
+  for (const auto& pack : s.packs)
+    if (pack.respawn_ticks < 0 || pack.respawn_ticks > NITRO_PACK_RESPAWN_TICKS || !finite(pack.position))
+      r.fail("nitro pack out of range");
+  state_ = s;
+  rng_.set_state(state_.rng);
+}
+
+void CodeballEnv::draw(Frame& frame) const {
+  frame.clear();
+  frame.dims = 3;
+  frame.tick = state_.tick;
+  const float hw = ARENA_WIDTH / 2, hd = ARENA_DEPTH / 2, h = ARENA_HEIGHT;
+  const float gw = ARENA_GOAL_WIDTH / 2, gh = ARENA_GOAL_HEIGHT, gd = ARENA_GOAL_DEPTH;
+  const float b[6] = {-hw, hw, 0, h, -(hd + gd), hd + gd};
+  std::copy(b, b + 6, frame.bounds);
+  frame.scores = {static_cast<double>(state_.score[0]), static_cast<double>(state_.score[1])};
+  const Rgba floor_c{40, 90, 50, 255}, wall_c{170, 170, 180, 255};
+  const float floor_pts[12] = {-hw, 0, -hd, hw, 0, -hd, hw, 0, hd, -hw, 0, hd};
+  frame.polygon(floor_pts, 4, floor_c, true);
+  // Field outline at floor and ceiling height, and the vertical edges.
+  for (float y : {0.0f, h}) {
+    frame.line(-hw, y, -hd, hw, y, -hd, wall_c);
+    frame.line(hw, y, -hd, hw, y, hd, wall_c);
+    frame.line(hw, y, hd, -hw, y, hd, wall_c);
+    frame.line(-hw, y, hd, -hw, y, -hd, wall_c);
+  }
+  for (float x : {-hw, hw})
+    for (float z : {-hd, hd}) frame.line(x, 0, z, x, h, z, wall_c);
+  frame.line(0, 0.01f, -hd, 0, 0.01f, hd, Rgba{220, 220, 220, 120});
+  // Goals: mouth and box, in the defending team's colour.
+  for (int team = 0; team < NUM_TEAMS; ++team) {
+    const float s = team == 0 ? -1.0f : 1.0f;
+    const Rgba c = team_color(team);
+    const float z0 = s * hd, z1 = s * (hd + gd);
+    frame.line(-gw, 0, z0, -gw, gh, z0, c, 3);
+    frame.line(gw, 0, z0, gw, gh, z0, c, 3);
+    frame.line(-gw, gh, z0, gw, gh, z0, c, 3);
+    frame.line(-gw, 0, z1, gw, 0, z1, c);
+    frame.line(-gw, gh, z1, gw, gh, z1, c);
+    for (float x : {-gw, gw}) {
+      frame.line(x, 0, z0, x, 0, z1, c);
+      frame.line(x, gh, z0, x, gh, z1, c);
+      frame.line(x, 0, z1, x, gh, z1, c);
+    }
+  }
+  if (options_.nitro)
+    for (const auto& p : state_.packs)
+      if (p.respawn_ticks == 0)
+        frame.sphere(static_cast<float>(p.position.x), static_cast<float>(p.position.y),
+                     static_cast<float>(p.position.z), NITRO_PACK_RADIUS, Rgba{60, 220, 120, 255});
+  for (int i = 0; i < state_.num_robots; ++i) {
+    const Robot& r = state_.robots[static_cast<size_t>(i)];
+    frame.sphere(static_cast<float>(r.position.x), static_cast<float>(r.position.y), static_cast<float>(r.position.z),
+                 static_cast<float>(r.radius), team_color(r.team), r.team);
+  }
+  const Ball& ball = state_.ball;
+  frame.sphere(static_cast<float>(ball.position.x), static_cast<float>(ball.position.y),
+               static_cast<float>(ball.position.z), static_cast<float>(ball.radius), Rgba{240, 240, 240, 255});
+  // A marker under the ball helps judge its height.
+  frame.sphere(static_cast<float>(ball.position.x), 0.05f, static_cast<float>(ball.position.z), 0.4f,
+               Rgba{20, 20, 20, 160});
+}
+
+MatchResult CodeballEnv::result() const {
+  MatchResult r;
+  r.team_scores = {static_cast<double>(state_.score[0]), static_cast<double>(state_.score[1])};
+  r.winner = state_.score[0] > state_.score[1] ? 0 : state_.score[1] > state_.score[0] ? 1 : -1;
+  r.ticks = state_.tick;
+  return r;
+}
+
+}  // namespace ludus::codeball
+
+LUDUS_REGISTER_ENV("codeball", ludus::codeball::CodeballEnv, ludus::codeball::CodeballOptions,
+                   "3D robot soccer after the Russian AI Cup 2018 rules (2v2 default, nitro)");
