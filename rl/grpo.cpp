@@ -58,9 +58,12 @@ torch::Tensor group_advantages(const torch::Tensor& returns, const torch::Tensor
   const auto ones = torch::ones_like(r);
   const auto adv = relative(r, ones, group, num_groups, kind);
   if (keep) {
-    const auto lo = torch::full({num_groups}, INFINITY, r.options()).scatter_reduce(0, group, r, "amin");
-    const auto hi = torch::full({num_groups}, -INFINITY, r.options()).scatter_reduce(0, group, r, "amax");
-    *keep = (hi > lo).index_select(0, group);
+    // A group whose returns are all equal has zero spread around its mean.
+    auto [sum, count] = group_sums(r, ones, group, num_groups);
+    const auto mean = (sum / count.clamp_min(1)).index_select(0, group);
+    auto [spread, unused] = group_sums((r - mean).abs(), ones, group, num_groups);
+    (void)unused;
+    *keep = (spread > 1e-6 * (1 + sum.abs())).index_select(0, group);
   }
   return adv;
 }

@@ -207,6 +207,9 @@ std::string Trainer::routing_table() const { return impl_->opt->routing_table();
 
 std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config) {
   std::unique_ptr<Trainer> t(new Trainer(config));
+  if (fs::exists(fs::path(t->run_dir_) / "config.yaml"))
+    throw TrainingError(t->run_dir_ + " already holds a run; continue it with --resume " + t->run_dir_ +
+                        ", or pick another run_dir");
   fs::create_directories(fs::path(t->run_dir_) / "checkpoints");
   const auto cfg_path = fs::path(t->run_dir_) / "config.yaml";
   TrainConfig copy = t->cfg_;
