@@ -1,6 +1,7 @@
 // `ludus train` and `ludus eval`: the learner's command line.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -17,6 +18,9 @@
 
 namespace ludus::cli {
 namespace {
+
+constexpr const char* kReachQuickGame[] = {"game.team_size=1", "game.max_ticks=300", "game.target_score=3",
+                                           "game.approach_reward=0.05"};
 
 std::string human_count(double n) {
   if (n >= 1e9) return fmt::format("{:.2f}G", n / 1e9);
@@ -69,12 +73,26 @@ void run_training(rl::Trainer& trainer, bool quiet) {
   } catch (const std::exception& e) {
     fmt::print(stderr, "ludus: warning: no learning-curve plot: {}\n", e.what());
   }
-  fmt::print("done: {} updates, {} steps; checkpoints in {}/checkpoints, evaluation replays in {}/replays\n",
-             trainer.updates_done(), trainer.samples_done(), trainer.run_dir(), trainer.run_dir());
+  fmt::print("done: {} updates, {} steps; checkpoints in {}/checkpoints (best: {}/best.pt)\n", trainer.updates_done(),
+             trainer.samples_done(), trainer.run_dir(), trainer.run_dir());
+  std::vector<std::filesystem::path> replays;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(trainer.run_dir()) / "replays", ec))
+    if (e.path().extension() == ".rpl") replays.push_back(e.path());
+  std::sort(replays.begin(), replays.end());
+  if (!replays.empty()) fmt::print("replay of the last evaluation match: {}\n", replays.back().string());
   if (last.evaluated) fmt::print("final evaluation vs {}: {}\n", cfg.eval.opponent, eval_text(last.eval));
 }
 
 }  // namespace
+
+bool apply_embedded_game_defaults(ConfigTree& tree) {
+  if (tree.has("game") || tree.get_string("env", "reach") != "reach") return false;
+  // Reach 1v1 in short episodes with a little approach shaping: trains to beat the lazy
+  // bot in about a minute on 2 cores.
+  for (const char* kv : kReachQuickGame) tree.apply_override(kv);
+  return true;
+}
 
 void add_train_commands(CLI::App& app) {
   struct TrainArgs {
@@ -99,6 +117,11 @@ void add_train_commands(CLI::App& app) {
     } else {
       ConfigTree tree = ta->config.empty() ? ConfigTree() : ConfigTree::from_file(ta->config);
       for (const auto& s : ta->sets) tree.apply_override(s);
+      if (apply_embedded_game_defaults(tree)) {
+        fmt::print("game options (embedded defaults for reach):");
+        for (const char* kv : kReachQuickGame) fmt::print(" {}", kv);
+        fmt::print("\n");
+      }
       trainer = rl::Trainer::create(bind_options<rl::TrainConfig>(tree));
     }
     run_training(*trainer, ta->quiet);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+
+#include "ludus/engine/config.hpp"
 #include <stdexcept>
 #include <string>
 
@@ -14,8 +16,13 @@ class UsageError : public std::runtime_error {
 };
 
 void add_run_commands(CLI::App& app);
+// bench env (any build) and bench optim (libtorch builds).
+void add_bench_commands(CLI::App& app);
 // train and eval (built with libtorch only).
 void add_train_commands(CLI::App& app);
+// Gives a training config without a game: section the embedded Reach 1v1 defaults;
+// returns whether it did.
+bool apply_embedded_game_defaults(ConfigTree& tree);
 // `replay` (window, --info, PNG capture) and `watch`; only in builds with the visualizer.
 void add_viz_commands(CLI::App& app);
 // rollout: scripted scenarios written as per-tick trajectories (CSV).

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
         }
       });
   ludus::cli::add_run_commands(app);
+  ludus::cli::add_bench_commands(app);
   ludus::cli::add_rollout_commands(app);
 #ifdef LUDUS_HAVE_TORCH
   ludus::cli::add_train_commands(app);

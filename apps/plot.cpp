@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -71,12 +72,12 @@ class Canvas {
 };
 
 std::string tick_label(double v) {
-  std::ostringstream os;
   const double a = std::abs(v);
-  if (a >= 1e6) os << v / 1e6 << "M";
-  else if (a >= 1e3) os << v / 1e3 << "k";
-  else os << std::round(v * 1000) / 1000;
-  return os.str();
+  char buf[32];
+  if (a >= 1e6) std::snprintf(buf, sizeof buf, "%.3gM", v / 1e6);
+  else if (a >= 1e3) std::snprintf(buf, sizeof buf, "%.3gk", v / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
 }
 
 struct Series {
@@ -105,7 +106,8 @@ void panel(Canvas& cv, int px, int py, int pw, int ph, const std::string& title,
     const double yv = y0 + (y1 - y0) * k / 4, xv = x0 + (x1 - x0) * k / 4;
     cv.line(l, Y(yv), r, Y(yv), grid, 1);
     cv.text(l - 8 - Canvas::text_width(tick_label(yv)), Y(yv) - 6, tick_label(yv), axis);
-    cv.text(X(xv) - Canvas::text_width(tick_label(xv)) / 2.0, b + 8, tick_label(xv), axis);
+    const double half = Canvas::text_width(tick_label(xv)) / 2.0;
+    cv.text(std::min(X(xv) - half, px + pw - 4 - 2 * half), b + 8, tick_label(xv), axis);
   }
   cv.line(l, t, l, b, axis, 1);
   cv.line(l, b, r, b, axis, 1);

@@ -77,7 +77,7 @@ struct PpoConfig {
 
 struct SelfPlayConfig {
   bool enabled = false;
-  std::string bots = "random";  // scripted opponents (comma-separated)
+  std::string bots = "random,lazy,greedy";  // scripted opponents (comma-separated)
   double bot_prob = 0.5;        // with self-play on: chance a group faces a bot instead of a snapshot
   int pool_size = 8;
   int snapshot_every = 10;
@@ -92,8 +92,8 @@ struct SelfPlayConfig {
 
 struct EvalConfig {
   int every = 10;
-  int matches = 50;
-  std::string opponent = "greedy";
+  int matches = 40;
+  std::string opponent = "lazy";
   int replays = 1;
   void visit(OptionVisitor& v) {
     v.value("every", every, 0, 1000000, "updates between evaluations (0: only at the end)");
@@ -110,7 +110,7 @@ struct TrainConfig {
   std::string algo = "grpo";
   std::string device = "auto";
   int threads = 2;
-  int64_t total_steps = 1000000;  // learner agent-steps
+  int64_t total_steps = 3000000;  // learner agent-steps
   double time_budget_minutes = 0;
   int rollout_ticks = 0;          // 0: whole episodes
   int epochs = 2;

@@ -1,0 +1,206 @@
+// `ludus bench`: env throughput for any registered game (and, with libtorch, the
+// optimizer core and training speed), reported as rates with the thread counts used.
+#include <fmt/core.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "commands.hpp"
+#include "ludus/engine/registry.hpp"
+#include "ludus/engine/rng.hpp"
+#include "ludus/engine/vec_env.hpp"
+
+#ifdef LUDUS_HAVE_TORCH
+#include "ludus/rl/optim/msign.hpp"
+#include "ludus/rl/optim/muon.hpp"
+#include "ludus/rl/policy.hpp"
+#include "trainer.hpp"
+#include <unistd.h>
+#endif
+
+namespace ludus::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void random_actions(const ActionSpace& space, Rng& rng, float* out, int64_t rows) {
+  const int dim = space.dim();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int d = 0; d < dim; ++d) {
+      const auto u = static_cast<size_t>(d);
+      out[r * dim + d] = space.kind == SpaceKind::box
+                             ? static_cast<float>(rng.uniform(space.low[u], space.high[u]))
+                             : static_cast<float>(rng.below(static_cast<uint32_t>(
+                                   space.nvec[space.kind == SpaceKind::discrete ? 0 : u])));
+    }
+}
+
+void bench_env(const std::string& name, const ConfigTree& game, double seconds, int num_envs) {
+  const EnvEntry& entry = EnvRegistry::global().get(name);
+  auto env = entry.create(game);
+  const EnvSpec& s = env->spec();
+  fmt::print("bench env {} ({}), random actions, {:.0f} s per measurement, {} hardware threads\n", name,
+             s.describe(), seconds, std::thread::hardware_concurrency());
+  std::vector<float> obs(static_cast<size_t>(s.num_agents * s.obs_dim())), rew(static_cast<size_t>(s.num_agents)),
+      act(static_cast<size_t>(s.num_agents * s.action_dim()));
+  uint8_t te = 0, tr = 0;
+  StepView v{obs.data(), rew.data(), &te, &tr};
+  Rng rng(1);
+  uint64_t episode = 1;
+  env->reset(episode, v);
+  int64_t ticks = 0;
+  const auto t0 = Clock::now();
+  while (seconds_since(t0) < seconds) {
+    for (int k = 0; k < 64; ++k) {
+      random_actions(s.action_space, rng, act.data(), s.num_agents);
+      env->step(act.data(), v);
+      ++ticks;
+      if (te || tr) env->reset(++episode, v);
+    }
+  }
+  const double el = seconds_since(t0);
+  const double tps = static_cast<double>(ticks) / el;
+  fmt::print("  single env, 1 thread: {:.0f} ticks/s = {:.1f} game-seconds/s = {:.0f} agent-steps/s\n", tps,
+             tps / s.tick_rate_hz, tps * s.num_agents);
+  for (int threads : {1, 2}) {
+    std::vector<std::unique_ptr<Env>> envs;
+    for (int i = 0; i < num_envs; ++i) envs.push_back(entry.create(game));
+    VecEnv vec(std::move(envs), threads);
+    vec.reset(1);
+    int64_t steps = 0;
+    const auto t1 = Clock::now();
+    while (seconds_since(t1) < seconds) {
+      random_actions(s.action_space, rng, vec.actions(), static_cast<int64_t>(num_envs) * s.num_agents);
+      vec.step();
+      ++steps;
+    }
+    const double rate = static_cast<double>(steps) * num_envs / seconds_since(t1);
+    fmt::print("  VecEnv {} envs, {} thread(s): {:.0f} env-ticks/s = {:.1f} game-seconds/s\n", num_envs, threads, rate,
+               rate / s.tick_rate_hz);
+  }
+}
+
+#ifdef LUDUS_HAVE_TORCH
+template <class Fn>
+double time_per_call_ms(Fn&& fn, double seconds) {
+  fn();  // warm-up
+  int64_t calls = 0;
+  const auto t0 = Clock::now();
+  while (seconds_since(t0) < seconds) {
+    fn();
+    ++calls;
+  }
+  return seconds_since(t0) * 1000.0 / static_cast<double>(calls);
+}
+
+void bench_optim(const std::string& name, int threads, double seconds) {
+  torch::set_num_threads(threads);
+  auto env = make_env(name);
+  rl::NetworkOptions no;
+  rl::PolicyNet net(env->spec().obs_dim(), env->spec().action_space, no, false);
+  fmt::print("bench optim: default policy network for {} (hidden {}, {} layers), torch threads {}\n", name, no.hidden,
+             no.layers, threads);
+  fmt::print("  {:<18} {:>10} {:>10} {:>7} {:>10} {:>12} {:>7}\n", "parameter", "Muon ms", "AdamW ms", "ratio",
+             "NS ms", "matmuls ms", "ratio");
+  torch::NoGradGuard no_grad;
+  for (const auto& p : net->named_parameters()) {
+    if (p.value().dim() < 2) continue;
+    const auto shape = p.value().sizes().vec();
+    auto wm = torch::randn(shape).requires_grad_(true);
+    auto wa = torch::randn(shape).requires_grad_(true);
+    wm.mutable_grad() = torch::randn(shape);
+    wa.mutable_grad() = torch::randn(shape);
+    rl::optim::Muon muon({wm}, rl::optim::MuonOptions(1e-4));
+    torch::optim::AdamW adamw({wa}, torch::optim::AdamWOptions(1e-4));
+    const double muon_ms = time_per_call_ms([&] { muon.step(); }, seconds);
+    const double adam_ms = time_per_call_ms([&] { adamw.step(); }, seconds);
+    const auto g = torch::randn(shape);
+    const auto& keller = rl::optim::ns_schedule("keller");
+    const double ns_ms = time_per_call_ms([&] { (void)rl::optim::msign(g, keller, 5); }, seconds);
+    // The matrix products msign consists of: per step X Xt, A A and (bA + cA^2) X on the small side.
+    auto x = g.size(0) > g.size(1) ? g.t().contiguous() : g.clone();
+    const double mm_ms = time_per_call_ms(
+        [&] {
+          for (int k = 0; k < 5; ++k) {
+            const auto a = torch::mm(x, x.t());
+            const auto b = torch::mm(a, a);
+            (void)torch::mm(b, x);
+          }
+        },
+        seconds);
+    fmt::print("  {:<18} {:>10.3f} {:>10.3f} {:>6.1f}x {:>10.3f} {:>12.3f} {:>6.2f}x  [{}x{}]\n", p.key(), muon_ms,
+               adam_ms, muon_ms / adam_ms, ns_ms, mm_ms, ns_ms / mm_ms, shape[0], shape[1]);
+  }
+}
+
+void bench_train(const std::string& config, int updates) {
+  for (int threads : {1, 2}) {
+    ConfigTree tree = config.empty() ? ConfigTree() : ConfigTree::from_file(config);
+    tree.apply_override("threads=" + std::to_string(threads));
+    tree.apply_override("eval.every=0");
+    tree.apply_override("total_steps=1000000000000");
+    const std::string dir =
+        (std::filesystem::temp_directory_path() / fmt::format("ludus-bench-train-{}-{}", ::getpid(), threads)).string();
+    tree.apply_override("run_dir=" + dir);
+    apply_embedded_game_defaults(tree);
+    auto trainer = rl::Trainer::create(bind_options<rl::TrainConfig>(tree));
+    trainer->update();  // warm-up
+    int64_t samples0 = trainer->samples_done();
+    const auto t0 = Clock::now();
+    for (int u = 0; u < updates; ++u) trainer->update();
+    const double el = seconds_since(t0);
+    fmt::print("  training ({} updates, collection + optimization): {} thread(s): {:.0f} agent-steps/s\n", updates,
+               threads, static_cast<double>(trainer->samples_done() - samples0) / el);
+    std::filesystem::remove_all(dir);
+  }
+}
+#endif
+
+}  // namespace
+
+void add_bench_commands(CLI::App& app) {
+  auto* bench = app.add_subcommand("bench", "measure speed: env throughput, optimizer core, training");
+  bench->require_subcommand(1);
+  struct EnvArgs {
+    std::string name;
+    std::vector<std::string> sets;
+    double seconds = 3;
+    int envs = 16;
+  };
+  auto ea = std::make_shared<EnvArgs>();
+  auto* env = bench->add_subcommand("env", "ticks per second of a game on 1 thread, and VecEnv at 1 and 2 threads");
+  env->add_option("name", ea->name, "game")->required();
+  env->add_option("--set", ea->sets, "game option key=value");
+  env->add_option("--seconds", ea->seconds, "seconds per measurement")->check(CLI::PositiveNumber);
+  env->add_option("--envs", ea->envs, "envs in the VecEnv")->check(CLI::PositiveNumber);
+  env->callback([ea] {
+    ConfigTree game;
+    for (const auto& s : ea->sets) game.apply_override(s);
+    bench_env(ea->name, game, ea->seconds, ea->envs);
+  });
+#ifdef LUDUS_HAVE_TORCH
+  struct OptimArgs {
+    std::string env = "reach", config;
+    int threads = 2, updates = 10;
+    double seconds = 1;
+  };
+  auto oa = std::make_shared<OptimArgs>();
+  auto* optim = bench->add_subcommand("optim", "Muon vs AdamW step time, Newton-Schulz vs its matmuls, training SPS");
+  optim->add_option("--env", oa->env, "game whose default policy shapes are measured");
+  optim->add_option("--threads", oa->threads, "torch threads for the step timings")->check(CLI::PositiveNumber);
+  optim->add_option("--seconds", oa->seconds, "seconds per timing")->check(CLI::PositiveNumber);
+  optim->add_option("--config", oa->config, "training config for the SPS measurement (default: embedded)")
+      ->check(CLI::ExistingFile);
+  optim->add_option("--updates", oa->updates, "updates timed per thread count")->check(CLI::PositiveNumber);
+  optim->callback([oa] {
+    bench_optim(oa->env, oa->threads, oa->seconds);
+    bench_train(oa->config, oa->updates);
+  });
+#endif
+}
+
+}  // namespace ludus::cli
