@@ -240,7 +240,7 @@ void add_run_commands(CLI::App& app) {
   auto recover = std::make_shared<bool>(false);
   replay->add_option("file", *replay_file, "replay file")->required()->check(CLI::ExistingFile);
   replay->add_flag("--recover", *recover, "read an unfinished replay up to its last complete chunk");
-  replay->add_flag("--info", "print what the file holds (the only mode without the visualizer)");
+  replay->add_flag("--info")->description("print what the file holds (the only mode without the visualizer)");
   replay->callback([replay_file, recover] { print_replay_info(*replay_file, *recover); });
 #endif
 
