@@ -124,7 +124,7 @@ class SwarmBot final : public Agent {
         const float dx = army.x - me.x, dy = army.y - me.y, d = std::hypot(dx, dy);
         if (d > 1) fx += 1.2f * dx / d * std::min(1.0f, d / join), fy += 1.2f * dy / d * std::min(1.0f, d / join);
       }
-      const float danger = 160 * scale + 40;
+      const float danger = 200 * scale + 50;
       for (size_t k = 0; k < enemy_.size(); ++k) {
         const Mass& e = enemy_[k];
         if (e.n == 0) continue;
