@@ -136,10 +136,15 @@ CodewarsEnv::CodewarsEnv(CodewarsOptions options) : options_(std::move(options))
 CodewarsEnv::~CodewarsEnv() = default;
 
 int CodewarsEnv::cell_of(float x, float y) const {
+  // A point on a cell boundary belongs to the cell nearer the map centre, so that a point
+  // and its 180-degree mirror always fall in mirrored cells (fairness).
   const int n = state_.world_cells;
-  const int cx = std::clamp(static_cast<int>(x / kCellSize), 0, n - 1);
-  const int cy = std::clamp(static_cast<int>(y / kCellSize), 0, n - 1);
-  return cy * n + cx;
+  const auto axis = [&](float v) {
+    const float c = v / kCellSize;
+    const int i = v < world_ / 2 ? static_cast<int>(std::floor(c)) : static_cast<int>(std::ceil(c)) - 1;
+    return std::clamp(i, 0, n - 1);
+  };
+  return axis(y) * n + axis(x);
 }
 
 float CodewarsEnv::speed_factor(const Unit& u) const {
@@ -756,7 +761,7 @@ void CodewarsEnv::nukes_tick() {
       s = NuclearStrike{};
       continue;
     }
-    if (state_.tick < s.land_tick) continue;
+    if (state_.tick + 1 < s.land_tick) continue;  // lands in the step that reaches land_tick
     candidates_.clear();
     index_->query(s.x, s.y, kNukeRadius + kVehicleRadius, [&](int j) { candidates_.push_back(j); });
     std::sort(candidates_.begin(), candidates_.end());
