@@ -54,12 +54,20 @@ const char* to_string(ActionStatus status) {
   return "?";
 }
 
-// Broadphase over living units. Rebuilt from the plain state (reset, load, tests), so no
-// history carries over; every query result set is exact and consumers are order-free.
+// Broadphase over living units: one b2DynamicTree per (team, layer), so that a query only
+// walks the units it can concern (enemies for attacks, own side for repairs, ground for
+// ground collisions). Rebuilt from the plain state (reset, load, tests), so no history
+// carries over; every query's result set is exact and consumers are order-free.
 struct CodewarsEnv::Index {
-  std::unique_ptr<b2DynamicTree> tree;
-  std::vector<int32_t> proxy;  // per unit id, -1 if not in the tree
+  static constexpr int kTrees = 4;  // tree = team * 2 + (aerial ? 1 : 0)
+  std::array<std::unique_ptr<b2DynamicTree>, kTrees> trees;
+  std::vector<int32_t> proxy;  // per unit id, -1 if not in a tree
 
+  static int tree_of(const Unit& u) { return u.team * 2 + (is_aerial(u.type) ? 1 : 0); }
+  static unsigned mask(int team, bool ground, bool air) {
+    return (ground ? 1u << (team * 2) : 0u) | (air ? 1u << (team * 2 + 1) : 0u);
+  }
+  static constexpr unsigned kAll = 0xF;
   static b2AABB box(float x, float y, float half) {
     b2AABB b;
     b.lowerBound.Set(x - half, y - half);
@@ -67,22 +75,24 @@ struct CodewarsEnv::Index {
     return b;
   }
   void rebuild(const std::vector<Unit>& units) {
-    tree = std::make_unique<b2DynamicTree>();
+    for (auto& t : trees) t = std::make_unique<b2DynamicTree>();
     proxy.assign(units.size(), -1);
     for (size_t i = 0; i < units.size(); ++i)
       if (units[i].alive) add(static_cast<int>(i), units[i]);
   }
   void add(int id, const Unit& u) {
     if (static_cast<size_t>(id) >= proxy.size()) proxy.resize(static_cast<size_t>(id) + 1, -1);
-    proxy[static_cast<size_t>(id)] = tree->CreateProxy(box(u.x, u.y, kVehicleRadius), to_user_data(id));
+    proxy[static_cast<size_t>(id)] =
+        trees[static_cast<size_t>(tree_of(u))]->CreateProxy(box(u.x, u.y, kVehicleRadius), to_user_data(id));
   }
-  void remove(int id) {
+  void remove(int id, const Unit& u) {
     auto& p = proxy[static_cast<size_t>(id)];
-    if (p >= 0) tree->DestroyProxy(p);
+    if (p >= 0) trees[static_cast<size_t>(tree_of(u))]->DestroyProxy(p);
     p = -1;
   }
   void move(int id, const Unit& u, float dx, float dy) {
-    tree->MoveProxy(proxy[static_cast<size_t>(id)], box(u.x, u.y, kVehicleRadius), b2Vec2(dx, dy));
+    trees[static_cast<size_t>(tree_of(u))]->MoveProxy(proxy[static_cast<size_t>(id)], box(u.x, u.y, kVehicleRadius),
+                                                      b2Vec2(dx, dy));
   }
   template <class F>
   struct Callback {
@@ -93,12 +103,16 @@ struct CodewarsEnv::Index {
       return true;
     }
   };
-  // Calls f(unit id) for every unit whose box overlaps [x-half, x+half] x [y-half, y+half]
-  // (a superset of the units within `half - 2` of (x, y)), in no particular order.
+  // Calls f(unit id) for every unit of the trees in `trees_mask` whose box overlaps
+  // [x-half, x+half] x [y-half, y+half] (a superset of the units within `half - 2` of
+  // (x, y)), in no particular order.
   template <class F>
-  void query(float x, float y, float half, F&& f) const {
-    Callback<std::remove_reference_t<F>> cb{tree.get(), &f};
-    tree->Query(&cb, box(x, y, half));
+  void query(unsigned trees_mask, float x, float y, float half, F&& f) const {
+    for (int t = 0; t < kTrees; ++t) {
+      if (!(trees_mask >> t & 1u)) continue;
+      Callback<std::remove_reference_t<F>> cb{trees[static_cast<size_t>(t)].get(), &f};
+      trees[static_cast<size_t>(t)]->Query(&cb, box(x, y, half));
+    }
   }
 };
 
@@ -170,7 +184,10 @@ bool CodewarsEnv::sees(int team, float x, float y) const {
   return false;
 }
 
-void CodewarsEnv::rebuild_index() { index_->rebuild(state_.units); }
+void CodewarsEnv::rebuild_index() {
+  index_->rebuild(state_.units);
+  refresh_map_cache();
+}
 
 // ---- map and armies --------------------------------------------------------------------
 
@@ -275,6 +292,7 @@ void CodewarsEnv::reset(uint64_t seed, StepView out) {
   state_.teams = {};
   std::fill(state_.squad_macro.begin(), state_.squad_macro.end(), 0);
   generate_map();
+  refresh_map_cache();
   place_armies();
   state_.rng = rng_.state();
   observe(out.obs);
@@ -446,7 +464,7 @@ bool CodewarsEnv::find_strike(int agent, float& best_x, float& best_y, int& best
     if (!su.alive || su.squad != agent) continue;
     const float reach = kStats[su.type].vision;
     candidates_.clear();
-    index_->query(su.x, su.y, reach, [&](int id) {
+    index_->query(Index::mask(1 - team, true, true), su.x, su.y, reach, [&](int id) {
       const Unit& e = state_.units[static_cast<size_t>(id)];
       if (e.team != team && unit_sees(static_cast<int>(s), e.x, e.y)) candidates_.push_back(id);
     });
@@ -454,7 +472,7 @@ bool CodewarsEnv::find_strike(int agent, float& best_x, float& best_y, int& best
     for (size_t k = 0; k < candidates_.size() && evaluated < 64; k += 7, ++evaluated) {
       const Unit& e = state_.units[static_cast<size_t>(candidates_[k])];
       float value = 0;
-      index_->query(e.x, e.y, kNukeRadius, [&](int id) {
+      index_->query(Index::kAll, e.x, e.y, kNukeRadius, [&](int id) {
         const Unit& v = state_.units[static_cast<size_t>(id)];
         const float d = std::hypot(v.x - e.x, v.y - e.y);
         if (d >= kNukeRadius) return;
@@ -517,7 +535,7 @@ void CodewarsEnv::issue_macro(int agent, int order) {
     if (order == macro::kAttack) {
       double sx = 0, sy = 0;
       int n = 0;
-      index_->query(e.x, e.y, 40.0f, [&](int id) {
+      index_->query(Index::mask(1 - team, true, true), e.x, e.y, 40.0f, [&](int id) {
         const Unit& o = state_.units[static_cast<size_t>(id)];
         if (o.team != team && std::hypot(o.x - e.x, o.y - e.y) <= 40.0f) sx += o.x, sy += o.y, ++n;
       });
@@ -609,7 +627,8 @@ void CodewarsEnv::move_units() {
     // Largest fraction of the move that keeps every colliding centre >= 4 away.
     float allowed = 1;
     const float half = 0.5f * std::max(std::abs(dx), std::abs(dy)) + kMinCentreDistance - kVehicleRadius;
-    index_->query(u.x + dx / 2, u.y + dy / 2, half, [&](int j) {
+    const unsigned layers = is_aerial(u.type) ? Index::mask(u.team, false, true) : Index::mask(0, true, false) | Index::mask(1, true, false);
+    index_->query(layers, u.x + dx / 2, u.y + dy / 2, half, [&](int j) {
       if (j == id) return;
       const Unit& o = state_.units[static_cast<size_t>(j)];
       if (!collide(u, o)) return;
@@ -651,7 +670,7 @@ void CodewarsEnv::fight() {
     const float reach = std::max(st.range_ground, st.range_air);
     if (reach <= 0) continue;
     candidates_.clear();
-    index_->query(u.x, u.y, reach + kVehicleRadius, [&](int j) {
+    index_->query(Index::mask(1 - u.team, st.range_ground > 0, st.range_air > 0), u.x, u.y, reach + kVehicleRadius, [&](int j) {
       const Unit& t = state_.units[static_cast<size_t>(j)];
       if (t.team == u.team || hit_damage(u.type, t.type) <= 0) return;
       const float r = attack_range(u.type, t.type);
@@ -687,7 +706,7 @@ void CodewarsEnv::repair() {
     const Unit& r = state_.units[i];
     if (!r.alive || r.type != kArrv) continue;
     int best = -1;
-    index_->query(r.x, r.y, kArrvRepairRange + kVehicleRadius, [&](int j) {
+    index_->query(Index::mask(r.team, true, true), r.x, r.y, kArrvRepairRange + kVehicleRadius, [&](int j) {
       const Unit& t = state_.units[static_cast<size_t>(j)];
       if (static_cast<size_t>(j) == i || t.team != r.team || t.durability >= kMaxDurability) return;
       if (std::hypot(t.x - r.x, t.y - r.y) > kArrvRepairRange) return;
@@ -704,7 +723,7 @@ void CodewarsEnv::repair() {
 void CodewarsEnv::facilities_tick() {
   for (auto& f : state_.facilities) {
     std::array<int, kNumTeams> inside{};
-    index_->query(f.x + kFacilitySize / 2, f.y + kFacilitySize / 2, kFacilitySize / 2 + kVehicleRadius, [&](int j) {
+    index_->query(Index::mask(0, true, false) | Index::mask(1, true, false), f.x + kFacilitySize / 2, f.y + kFacilitySize / 2, kFacilitySize / 2 + kVehicleRadius, [&](int j) {
       const Unit& u = state_.units[static_cast<size_t>(j)];
       if (!is_aerial(u.type) && u.x >= f.x && u.x <= f.x + kFacilitySize && u.y >= f.y && u.y <= f.y + kFacilitySize)
         ++inside[u.team];
@@ -726,7 +745,7 @@ void CodewarsEnv::facilities_tick() {
         Unit probe;
         probe.x = x, probe.y = y, probe.type = static_cast<uint8_t>(type), probe.team = static_cast<uint8_t>(team);
         bool free = true;
-        index_->query(x, y, kMinCentreDistance, [&](int j) {
+        index_->query(Index::kAll, x, y, kMinCentreDistance, [&](int j) {
           const Unit& o = state_.units[static_cast<size_t>(j)];
           if (collide(probe, o) && std::hypot(o.x - x, o.y - y) < kMinCentreDistance) free = false;
         });
@@ -749,7 +768,7 @@ void CodewarsEnv::kill(int id) {
   u.selected = 0;
   u.durability = 0;
   u.order = 0;
-  index_->remove(id);
+  index_->remove(id, u);
   state_.teams[static_cast<size_t>(1 - u.team)].score += kScorePerVehicle;
 }
 
@@ -763,7 +782,7 @@ void CodewarsEnv::nukes_tick() {
     }
     if (state_.tick + 1 < s.land_tick) continue;  // lands in the step that reaches land_tick
     candidates_.clear();
-    index_->query(s.x, s.y, kNukeRadius + kVehicleRadius, [&](int j) { candidates_.push_back(j); });
+    index_->query(Index::kAll, s.x, s.y, kNukeRadius + kVehicleRadius, [&](int j) { candidates_.push_back(j); });
     std::sort(candidates_.begin(), candidates_.end());
     for (int32_t j : candidates_) {
       Unit& u = state_.units[static_cast<size_t>(j)];
@@ -816,6 +835,39 @@ void CodewarsEnv::step(const float* actions, StepView out) {
 
 // ---- observations ------------------------------------------------------------------------
 
+void CodewarsEnv::refresh_map_cache() {
+  const int g = grid_;
+  const size_t plane = static_cast<size_t>(g * g);
+  map_cache_.assign(static_cast<size_t>(kNumTeams) * 6 * plane, 0.0f);
+  const float cell = world_ / static_cast<float>(g);
+  for (int team = 0; team < kNumTeams; ++team) {
+    float* out = map_cache_.data() + static_cast<size_t>(team) * 6 * plane;
+    const bool mirrored = team == 1;
+    const auto world_cell = [&](float lx, float ly) {
+      return static_cast<size_t>(cell_of(mirrored ? world_ - lx : lx, mirrored ? world_ - ly : ly));
+    };
+    for (int gy = 0; gy < g; ++gy)
+      for (int gx = 0; gx < g; ++gx) {
+        const size_t k = static_cast<size_t>(gy * g + gx);
+        // Terrain and weather: fraction of the cell, sampled 4 x 4.
+        for (int sy = 0; sy < 4; ++sy)
+          for (int sx = 0; sx < 4; ++sx) {
+            const size_t c = world_cell((static_cast<float>(gx) + (static_cast<float>(sx) + 0.5f) / 4) * cell,
+                                        (static_cast<float>(gy) + (static_cast<float>(sy) + 0.5f) / 4) * cell);
+            const uint8_t tr = state_.terrain[c], we = state_.weather[c];
+            out[0 * plane + k] += tr == kSwamp ? 1.0f / 16 : 0.0f;
+            out[1 * plane + k] += tr == kForest ? 1.0f / 16 : 0.0f;
+            out[2 * plane + k] += we == kCloud ? 1.0f / 16 : 0.0f;
+            out[3 * plane + k] += we == kRain ? 1.0f / 16 : 0.0f;
+          }
+        // Stealth factor at the cell centre, against ground and against aerial observers.
+        const size_t c = world_cell((static_cast<float>(gx) + 0.5f) * cell, (static_cast<float>(gy) + 0.5f) * cell);
+        out[4 * plane + k] = kTerrainFactors[state_.terrain[c]].stealth;
+        out[5 * plane + k] = kWeatherFactors[state_.weather[c]].stealth;
+      }
+  }
+}
+
 void CodewarsEnv::build_team_grids() const {
   const int g = grid_;
   const size_t plane = static_cast<size_t>(g * g);
@@ -830,36 +882,29 @@ void CodewarsEnv::build_team_grids() const {
       const float mx = m > 0 ? x : world_ - x, my = m > 0 ? y : world_ - y;
       gx = std::clamp(static_cast<int>(mx / cell), 0, g - 1), gy = std::clamp(static_cast<int>(my / cell), 0, g - 1);
     };
-    // Terrain and weather: fraction of each cell, sampled 4 x 4.
-    for (int gy = 0; gy < g; ++gy)
-      for (int gx = 0; gx < g; ++gx)
-        for (int sy = 0; sy < 4; ++sy)
-          for (int sx = 0; sx < 4; ++sx) {
-            const float lx = (static_cast<float>(gx) + (static_cast<float>(sx) + 0.5f) / 4) * cell;
-            const float ly = (static_cast<float>(gy) + (static_cast<float>(sy) + 0.5f) / 4) * cell;
-            const auto c = static_cast<size_t>(cell_of(m > 0 ? lx : world_ - lx, m > 0 ? ly : world_ - ly));
-            const size_t k = static_cast<size_t>(gy * g + gx);
-            const uint8_t tr = state_.terrain[c], we = state_.weather[c];
-            if (tr == kSwamp) grid[10 * plane + k] += 1.0f / 16;
-            if (tr == kForest) grid[11 * plane + k] += 1.0f / 16;
-            if (we == kCloud) grid[12 * plane + k] += 1.0f / 16;
-            if (we == kRain) grid[13 * plane + k] += 1.0f / 16;
-          }
-    // Visibility: a cell is visible when an own vehicle sees its centre.
+    std::copy_n(map_cache_.data() + static_cast<size_t>(team) * 6 * plane, 4 * plane, grid + 10 * plane);
+    const float* stealth = map_cache_.data() + (static_cast<size_t>(team) * 6 + 4) * plane;  // ground, air
+    // Visibility: a cell is visible when an own vehicle sees its centre (vision x own
+    // cell's vision factor x the centre's stealth factor for the vehicle's layer).
     float* vis = grid + 14 * plane;
-    for (size_t i = 0; i < state_.units.size(); ++i) {
-      const Unit& u = state_.units[i];
+    for (const auto& u : state_.units) {
       if (!u.alive || u.team != team) continue;
-      const float r = kStats[u.type].vision;
+      const auto own = static_cast<size_t>(cell_of(u.x, u.y));
+      const bool air = is_aerial(u.type);
+      const float r = kStats[u.type].vision *
+                      (air ? kWeatherFactors[state_.weather[own]].vision : kTerrainFactors[state_.terrain[own]].vision);
+      const float* st = stealth + (air ? plane : 0);
       int x0, y0, x1, y1;
       local(u.x - r * m, u.y - r * m, x0, y0);
       local(u.x + r * m, u.y + r * m, x1, y1);
+      const float ux = m > 0 ? u.x : world_ - u.x, uy = m > 0 ? u.y : world_ - u.y;
       for (int gy = std::min(y0, y1); gy <= std::max(y0, y1); ++gy)
         for (int gx = std::min(x0, x1); gx <= std::max(x0, x1); ++gx) {
-          float& v = vis[gy * g + gx];
-          if (v > 0) continue;
-          const float lx = (static_cast<float>(gx) + 0.5f) * cell, ly = (static_cast<float>(gy) + 0.5f) * cell;
-          if (unit_sees(static_cast<int>(i), m > 0 ? lx : world_ - lx, m > 0 ? ly : world_ - ly)) v = 1;
+          const size_t k = static_cast<size_t>(gy * g + gx);
+          if (vis[k] > 0) continue;
+          const float dx = (static_cast<float>(gx) + 0.5f) * cell - ux, dy = (static_cast<float>(gy) + 0.5f) * cell - uy;
+          const float reach = r * st[k];
+          if (dx * dx + dy * dy <= reach * reach) vis[k] = 1;
         }
     }
     for (const auto& u : state_.units) {

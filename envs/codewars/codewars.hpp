@@ -220,7 +220,7 @@ class CodewarsEnv final : public Env {
   bool fog() const { return fog_; }
   bool nuclear() const { return nuclear_; }
   // Direct access for scenario tools and tests; call rebuild_index() after changing
-  // unit positions, adding units or changing `alive`.
+  // units (positions, additions, `alive`) or the terrain/weather grids.
   CodewarsState& edit_state() { return state_; }
   void rebuild_index();
   // +1 for team 0, -1 for team 1 (team 1 sees the world rotated by 180 degrees).
@@ -250,6 +250,7 @@ class CodewarsEnv final : public Env {
   void squad_centre(int agent, float& cx, float& cy, int& count) const;
   bool find_strike(int agent, float& x, float& y, int& spotter) const;
   void build_team_grids() const;
+  void refresh_map_cache();
   // After build_team_grids(): whether (x, y) lies in a grid cell `team` sees.
   bool visible_cell(int team, float x, float y) const;
 
@@ -268,6 +269,7 @@ class CodewarsEnv final : public Env {
   mutable std::vector<int32_t> candidates_;
   std::vector<float> damage_, weights_;
   mutable std::vector<float> team_grid_;  // [team][channel][cell]
+  std::vector<float> map_cache_;  // [team][swamp, forest, cloud, rain, stealth ground, stealth air][cell]
 };
 
 }  // namespace ludus::codewars
