@@ -529,8 +529,13 @@ void CodewarsEnv::issue_macro(int agent, int order) {
     const double angle = (order - macro::kDirFirst) * std::numbers::pi / 4;
     a.x = m * leg * static_cast<float>(std::cos(angle));
     a.y = m * leg * static_cast<float>(std::sin(angle));
+  } else if ((order == macro::kAttack || order == macro::kRetreat) && nearest < 0) {
+    // Nothing in sight: advance (or fall back) one leg along the line to the squad's
+    // mirror point, where the enemy started.
+    const float dx = world_ - 2 * cx, dy = world_ - 2 * cy, d = std::max(1e-3f, std::hypot(dx, dy));
+    const float sign = order == macro::kAttack ? 1.0f : -1.0f;
+    a.x = sign * dx / d * leg, a.y = sign * dy / d * leg;
   } else if (order == macro::kAttack || order == macro::kRetreat) {
-    if (nearest < 0) return;
     const Unit& e = state_.units[static_cast<size_t>(nearest)];
     if (order == macro::kAttack) {
       double sx = 0, sy = 0;

@@ -125,6 +125,11 @@ class SwarmBot final : public Agent {
         if (d > 1) fx += 1.2f * dx / d * std::min(1.0f, d / join), fy += 1.2f * dy / d * std::min(1.0f, d / join);
       }
       const float danger = 200 * scale + 50;
+      // Nothing in sight: the enemy started at our mirror point; the army flows there.
+      if (std::none_of(enemy_.begin(), enemy_.end(), [](const Mass& e) { return e.n > 0; })) {
+        const float dx = world - 2 * army.x, dy = world - 2 * army.y, d = std::max(1.0f, std::hypot(dx, dy));
+        fx += 0.8f * dx / d, fy += 0.8f * dy / d;
+      }
       for (size_t k = 0; k < enemy_.size(); ++k) {
         const Mass& e = enemy_[k];
         if (e.n == 0) continue;
