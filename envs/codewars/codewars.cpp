@@ -743,27 +743,27 @@ void CodewarsEnv::facilities_tick() {
     }
     if (f.kind != kFactory || f.owner < 0 || f.production < 0) continue;
     if (++f.progress < kStats[static_cast<size_t>(f.production)].production_ticks) continue;
-    // Place the new vehicle on the first free spot of a 6-unit lattice inside the factory.
+    // The new vehicle takes the first free spot of a 6-unit lattice inside the factory
+    // (none free: it waits) and joins the squad of its type.
     const int team = f.owner, type = f.production;
-    for (float y = f.y + 4; y <= f.y + kFacilitySize - 4; y += kBlockSpacing) {
-      for (float x = f.x + 4; x <= f.x + kFacilitySize - 4; x += kBlockSpacing) {
-        Unit probe;
-        probe.x = x, probe.y = y, probe.type = static_cast<uint8_t>(type), probe.team = static_cast<uint8_t>(team);
-        bool free = true;
-        index_->query(Index::kAll, x, y, kMinCentreDistance, [&](int j) {
-          const Unit& o = state_.units[static_cast<size_t>(j)];
-          if (collide(probe, o) && std::hypot(o.x - x, o.y - y) < kMinCentreDistance) free = false;
-        });
-        if (!free) continue;
-        int squad = team * squads_per_team_;
-        for (int s = 0; s < squads_per_team_; ++s)
-          if (squads_per_team_ > 1 && s == type) squad = team * squads_per_team_ + s;
-        spawn(team, type, x, y, squad);
+    Unit probe;
+    probe.type = static_cast<uint8_t>(type), probe.team = static_cast<uint8_t>(team);
+    const auto free_at = [&](float x, float y) {
+      bool free = true;
+      index_->query(Index::kAll, x, y, kMinCentreDistance, [&](int j) {
+        const Unit& o = state_.units[static_cast<size_t>(j)];
+        if (collide(probe, o) && std::hypot(o.x - x, o.y - y) < kMinCentreDistance) free = false;
+      });
+      return free;
+    };
+    bool placed = false;
+    for (float y = f.y + 4; y <= f.y + kFacilitySize - 4 && !placed; y += kBlockSpacing)
+      for (float x = f.x + 4; x <= f.x + kFacilitySize - 4 && !placed; x += kBlockSpacing) {
+        if (!free_at(x, y)) continue;
+        spawn(team, type, x, y, team * squads_per_team_ + (squads_per_team_ == kNumTypes ? type : 0));
         f.progress = 0;
-        y = f.y + kFacilitySize;
-        break;
+        placed = true;
       }
-    }
   }
 }
 
@@ -1078,9 +1078,9 @@ void CodewarsEnv::draw(Frame& frame) const {
   const float b[6] = {0, world_, 0, world_, 0, 0};
   std::copy(b, b + 6, frame.bounds);
   frame.scores = {state_.teams[0].score, state_.teams[1].score};
-  const auto rect = [&](float x0, float y0, float x1, float y1, Rgba c, bool filled) {
+  const auto rect = [&](float x0, float y0, float x1, float y1, Rgba c, bool filled, int team = -1) {
     const float p[12] = {x0, y0, 0, x1, y0, 0, x1, y1, 0, x0, y1, 0};
-    frame.polygon(p, 4, c, filled);
+    frame.polygon(p, 4, c, filled, team);
   };
   rect(0, 0, world_, world_, Rgba{34, 38, 30, 255}, true);
   const int n = state_.world_cells;
@@ -1106,7 +1106,7 @@ void CodewarsEnv::draw(Frame& frame) const {
     if (!u.alive) continue;
     const Rgba c = team_color(u.team);
     switch (u.type) {
-      case kTank: rect(u.x - r, u.y - r, u.x + r, u.y + r, c, true); break;
+      case kTank: rect(u.x - r, u.y - r, u.x + r, u.y + r, c, true, u.team); break;
       case kIfv: {
         const float p[9] = {u.x, u.y - r, 0, u.x + r, u.y + r, 0, u.x - r, u.y + r, 0};
         frame.polygon(p, 3, c, true, u.team);

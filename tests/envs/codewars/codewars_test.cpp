@@ -8,6 +8,7 @@
 #include "codewars/codewars.hpp"
 #include "ludus/engine/bytes.hpp"
 #include "ludus/engine/conformance.hpp"
+#include "ludus/engine/frame.hpp"
 #include "ludus/engine/registry.hpp"
 
 namespace ludus::codewars {
@@ -353,6 +354,58 @@ TEST(CodewarsNuclear, StrikeIsCancelledWhenTheSpotterDies) {
   s.step(kNukeDelayTicks + 5);
   EXPECT_FALSE(s.unit(spotter).alive);
   EXPECT_EQ(s.unit(victim).durability, kMaxDurability);
+}
+
+TEST(CodewarsFacilities, GroundVehiclesCaptureAndFactoriesProduce) {
+  Scenario s({"facilities=on"});
+  auto& st = s.env.edit_state();
+  st.facilities.clear();
+  Facility factory;
+  factory.kind = kFactory, factory.x = 96, factory.y = 96;
+  st.facilities.push_back(factory);
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 2; ++j) s.add(0, kTank, 110 + 8.0f * static_cast<float>(i), 120 + 8.0f * static_cast<float>(j));
+  s.add(0, kHelicopter, 150, 150);  // aerial vehicles do not capture
+  s.add(1, kArrv, 240, 240);
+  // 10 ground vehicles add 0.005 each per tick: 100 points take 2000 ticks.
+  s.step(1999);
+  EXPECT_EQ(s.env.state().facilities[0].owner, -1);
+  EXPECT_NEAR(s.env.state().facilities[0].capture, 99.95f, 0.01f);
+  s.step(1);
+  EXPECT_EQ(s.env.state().facilities[0].owner, 0);
+  EXPECT_EQ(s.env.state().teams[0].score, kScorePerFacility);
+  // An idle factory the team holds builds the type it has fewest of (here IFVs: 60 ticks).
+  const size_t before = s.env.state().units.size();
+  s.step(kActionWindowTicks + kStats[kIfv].production_ticks);
+  ASSERT_EQ(s.env.state().units.size(), before + 1);
+  const Unit& built = s.env.state().units.back();
+  EXPECT_EQ(built.type, kIfv);
+  EXPECT_EQ(built.team, 0);
+  EXPECT_GE(built.x, 96);
+  EXPECT_LE(built.x, 160);
+}
+
+TEST(CodewarsEnv, FrameShowsEveryVehicleAndPendingStrikes) {
+  Scenario s({"nuclear=on"});
+  const int spotter = s.add(0, kFighter, 40, 128);
+  s.add(0, kTank, 60, 60);
+  s.add(1, kIfv, 128, 128);
+  Frame f;
+  s.env.draw(f);
+  int team_items[2] = {0, 0};
+  for (const auto& it : f.items)
+    if (it.team >= 0 && it.team < 2) ++team_items[it.team];
+  EXPECT_EQ(team_items[0], 2) << "one shape per living vehicle";
+  EXPECT_EQ(team_items[1], 1);
+  Action nuke;
+  nuke.type = ActionType::tactical_nuclear_strike;
+  nuke.x = 128, nuke.y = 128, nuke.vehicle_id = spotter;
+  s.order(0, nuke);
+  s.env.draw(f);
+  int strike_rings = 0;
+  for (const auto& it : f.items) strike_rings += it.prim == Prim::circle && it.radius == kNukeRadius && !it.filled;
+  EXPECT_EQ(strike_rings, 1);
+  EXPECT_EQ(f.bounds[1], 256);
 }
 
 TEST(CodewarsEnv, BothSidesSeeTheSameMapFromTheirOwnCorner) {
