@@ -454,7 +454,9 @@ bool CodewarsEnv::select_group(int team, int group) {
   return act(team, a) == ActionStatus::ok;
 }
 
-// Value of a strike at (x, y) for `team`: damage to enemies minus damage to its own units.
+// Best strike point for squad `agent`: among enemy positions its vehicles see (every 7th
+// per spotter, at most 64 in all, to bound the cost), the one where the strike's damage
+// to enemies minus damage to own vehicles is largest. False when no point is worth it.
 bool CodewarsEnv::find_strike(int agent, float& best_x, float& best_y, int& best_spotter) const {
   const int team = agent_team(agent);
   float best = 0;
