@@ -185,6 +185,28 @@ TEST(CodewarsRules, GroundUnitsNeverOverlapAndAirPassesOverThem) {
   }
 }
 
+TEST(CodewarsRules, AirCollidesOnlyWithOwnSidesAir) {
+  Scenario s;
+  // Two own helicopters ordered onto the same point stay 4 apart; an enemy fighter
+  // (it deals 10 to helicopters, and they 10 to it: nobody dies here) flies through them.
+  const int a = s.add(0, kHelicopter, 100, 100), b = s.add(0, kHelicopter, 120, 100);
+  s.add(1, kArrv, 240, 240);
+  s.select_rect(0, 0, 0, 200, 200);
+  Action mv;
+  mv.type = ActionType::scale;
+  mv.x = 110, mv.y = 100, mv.factor = 0.1f;
+  s.order(0, mv);
+  const int f = s.add(1, kFighter, 80, 100);
+  s.select_rect(1, 70, 90, 90, 110);
+  Action fly;
+  fly.type = ActionType::move;
+  fly.x = 60;
+  s.order(1, fly);
+  s.step(60);
+  EXPECT_GE(std::hypot(s.unit(a).x - s.unit(b).x, s.unit(a).y - s.unit(b).y), kMinCentreDistance - 0.01f);
+  EXPECT_NEAR(s.unit(f).x, 140, 0.01f) << "enemy aircraft do not block each other";
+}
+
 // Block of 5 x 4 tanks around (100, 100).
 std::vector<int> tank_block(Scenario& s) {
   std::vector<int> ids;
