@@ -482,23 +482,28 @@ TEST(CodewarsEnv, BadOptionsAreRefused) {
   EXPECT_THROW(make_env("codewars", tree({"decision_ticks=0"})), ConfigError);
 }
 
-// The conformance suite at every size (the registry-wide suite only covers the default).
-class CodewarsConformance : public ::testing::TestWithParam<const char*> {};
+// The conformance suite at every size (the registry-wide suite only covers the default),
+// and small with every optional rule on (fog, strikes, facilities).
+class CodewarsConformance : public ::testing::TestWithParam<std::vector<const char*>> {};
 
 TEST_P(CodewarsConformance, Passes) {
   ConformanceOptions conf;
-  if (std::string(GetParam()) == "full") {
+  ConfigTree t;
+  for (const char* set : GetParam()) t.apply_override(set);
+  if (std::string(GetParam().front()) == "size=full") {
     conf.random_ticks = 300;
     conf.trajectory_ticks = 120;
     conf.vec_envs = 2;
     conf.vec_threads = 2;
   }
-  ConfigTree t;
-  t.apply_override(std::string("size=") + GetParam());
   for (const auto& r : run_conformance("codewars", t, conf)) EXPECT_TRUE(r.passed) << r.name << ": " << r.detail;
 }
 
-INSTANTIATE_TEST_SUITE_P(Sizes, CodewarsConformance, ::testing::Values("duel", "small", "full"));
+INSTANTIATE_TEST_SUITE_P(Sizes, CodewarsConformance,
+                         ::testing::Values(std::vector<const char*>{"size=duel"}, std::vector<const char*>{"size=small"},
+                                           std::vector<const char*>{"size=full"},
+                                           std::vector<const char*>{"size=small", "fog=on", "nuclear=on",
+                                                                    "facilities=on"}));
 
 }  // namespace
 }  // namespace ludus::codewars
