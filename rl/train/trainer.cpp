@@ -504,6 +504,18 @@ UpdateStats Trainer::update() {
                                     cfg_.env, update_ + 1));
 
   UpdateStats st;
+  // A policy whose outputs are not finite (weights gone NaN/inf) cannot be optimized
+  // from its own samples: report it as a failed update.
+  const bool policy_finite = torch::isfinite(logp_buf).all().item<bool>();
+  if (!policy_finite) {
+    fmt::print(stderr, "ludus: warning: update {}: the policy produced non-finite log-probabilities; update skipped\n",
+               update_ + 1);
+    if (++im.consecutive_bad >= cfg_.max_bad_updates)
+      throw TrainingError(fmt::format(
+          "{} consecutive updates had non-finite policy outputs, losses or gradients (last: update {}); training "
+          "stopped. Lower optim.lr / optim.adam_lr, or check the game's rewards and observations",
+          im.consecutive_bad, update_ + 1));
+  }
   const auto returns = (rew_buf * alive_buf).sum(0);  // [R]
   st.mean_return = returns.mean().item<double>();
   int wins = 0, draws = 0, finished = 0;
@@ -547,6 +559,7 @@ UpdateStats Trainer::update() {
   }
 
   // Flatten the kept samples.
+  if (!policy_finite) weight.zero_();
   const auto flat_w = weight.reshape({-1});
   const auto idx = (flat_w > 0).nonzero().squeeze(1);
   const int64_t S = idx.size(0);
@@ -614,10 +627,10 @@ UpdateStats Trainer::update() {
   if (S > 0 && steps_taken == 0) {
     if (++im.consecutive_bad >= cfg_.max_bad_updates)
       throw TrainingError(fmt::format(
-          "{} consecutive updates had only non-finite losses or gradients (last: update {}); training stopped. "
-          "Lower optim.lr / optim.adam_lr, or check the game's rewards and observations",
+          "{} consecutive updates had non-finite policy outputs, losses or gradients (last: update {}); training "
+          "stopped. Lower optim.lr / optim.adam_lr, or check the game's rewards and observations",
           im.consecutive_bad, update_ + 1));
-  } else {
+  } else if (policy_finite) {
     im.consecutive_bad = 0;
   }
   if (steps_taken > 0) {
