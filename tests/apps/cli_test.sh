@@ -42,6 +42,24 @@ check unknown-subcommand 106 'subcommand' -- "$ludus" dance
 head -c 200 out/m.rpl > out/cut.rpl
 check truncated-replay 1 'truncated' -- "$ludus" replay out/cut.rpl --info
 check check-env 0 '0 failed' -- "$ludus" check-env reach --ticks 2000
+check bench-env 0 'VecEnv 4 envs, 2 thread' -- "$ludus" bench env reach --seconds 0.2 --envs 4
+
+# The learner (builds with libtorch): train, evaluate, play and refuse bad checkpoints.
+if "$ludus" train --help > /dev/null 2>&1; then
+  tiny=(--set total_steps=3000 --set grpo.groups=2 --set grpo.group_size=2 --set eval.matches=2 --set threads=1)
+  check train-embedded-defaults 0 'replay of the last evaluation match: ' -- "$ludus" train --set run_dir=run "${tiny[@]}"
+  for f in run/config.yaml run/metrics.csv run/learning_curves.png run/best.pt; do
+    [ -s "$f" ] && echo "ok   train-wrote-$f" || { echo "FAIL train-wrote-$f"; fails=$((fails + 1)); }
+  done
+  check train-refuses-existing-run 1 'already holds a run' -- "$ludus" train --set run_dir=run "${tiny[@]}"
+  check train-resume 0 'resumed' -- "$ludus" train --resume run
+  check eval-checkpoint 0 'over 4 matches: .* win rate' -- "$ludus" eval --checkpoint run/best.pt --opponent random -n 4 --replays 1 --out evals
+  check run-policy-agent 0 "match 1/1" -- "$ludus" run --agents policy:run/best.pt,random --set team_size=1 --out out/p.rpl
+  check run-policy-other-options 1 "trained with other game options" -- "$ludus" run --agents policy:run/best.pt,random
+  head -c 300 run/best.pt > broken.pt
+  check eval-refuses-truncated-checkpoint 1 'truncated checkpoint' -- "$ludus" eval --checkpoint broken.pt
+  check train-bad-key 1 "unknown key 'grpo.group'" -- "$ludus" train --set grpo.group=3
+fi
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]
