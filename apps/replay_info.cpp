@@ -17,7 +17,10 @@ void print_replay_info(const std::string& path, bool recover) {
   for (const auto& a : h.agents) agents += (agents.empty() ? "" : ", ") + a;
   fmt::print("agents:   {}\nframes:   {}\n", agents, reader.num_frames());
   if (reader.num_frames() > 0) {
-    fmt::print("ticks:    {} .. {}\n", reader.frame(0).tick, reader.frame(reader.num_frames() - 1).tick);
+    // frame() returns a reference into its chunk cache: read one value at a time.
+    const int64_t first_tick = reader.frame(0).tick;
+    const int64_t last_tick = reader.frame(reader.num_frames() - 1).tick;
+    fmt::print("ticks:    {} .. {}\n", first_tick, last_tick);
   }
   if (reader.complete()) {
     std::string scores;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -63,6 +64,13 @@ void copy_parameters(PolicyNet& dst, const PolicyNet& src) {
   torch::NoGradGuard no_grad;
   const auto s = src->named_parameters();
   for (auto& p : dst->named_parameters()) p.value().copy_(*s.find(p.key()));
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
 }
 
 std::string checkpoint_name(int64_t update) { return fmt::format("ckpt_{:07d}.pt", update); }
@@ -692,6 +700,7 @@ EvalResult Trainer::evaluate(int matches, const std::string& opponent, int repla
       h.seed = 1000000 + static_cast<uint64_t>(m);
       for (int t = 0; t < im.spec.num_teams; ++t) h.agents.push_back(t == side ? "learner" : opponent);
       h.ludus_version = version();
+      h.created_utc = utc_now();
       const auto path = fmt::format("{}_m{}.rpl", replay_prefix, m);
       fs::create_directories(fs::path(path).parent_path());
       writer = std::make_unique<ReplayWriter>(path, h);

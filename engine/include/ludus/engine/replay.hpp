@@ -82,6 +82,7 @@ class ReplayReader {
   const std::string& warning() const { return warning_; }
   const MatchResult& result() const { return result_; }
   // Frame i in [0, num_frames()); decompresses its chunk (the last chunk is cached).
+  // The reference stays valid until the next call to frame().
   const Frame& frame(int64_t i);
 
  private:
