@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh
+bash scripts/build.sh -DLUDUS_BUILD_TESTS=ON -DLUDUS_BUILD_BENCH=ON
 ctest --test-dir build -j "${LUDUS_JOBS:-$(nproc)}" --output-on-failure --timeout 900
