@@ -41,14 +41,6 @@ struct RunConfig {
 
 const std::vector<std::string> kRunKeys = {"env", "seed", "agents", "out", "frame_every", "matches", "game"};
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string part; std::getline(ss, part, ',');)
-    if (!part.empty()) out.push_back(part);
-  return out;
-}
-
 // Loads the config file (if any) and applies --set overrides; a key that is not a run
 // key addresses the game's options (--set team_size=3 means game.team_size=3).
 ConfigTree load_tree(const std::string& file, const std::vector<std::string>& sets) {
@@ -101,7 +93,7 @@ void cmd_run(RunConfig rc) {
   const EnvEntry& entry = EnvRegistry::global().get(rc.env);
   auto env = entry.create(rc.game);
   const EnvSpec& spec = env->spec();
-  std::vector<std::string> names = split_commas(rc.agents);
+  std::vector<std::string> names = split_agent_list(rc.agents);
   if (names.empty()) {
     const auto available = agents_for(rc.env);
     std::string bot = "random";

@@ -73,14 +73,6 @@ struct ViewArgs {
   }
 };
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string part; std::getline(ss, part, ',');)
-    if (!part.empty()) out.push_back(part);
-  return out;
-}
-
 // The game's tick rate, for playing a replay in real time; 30 Hz when the game is unknown here.
 double replay_tick_rate(const ReplayHeader& h) {
   const EnvEntry* entry = EnvRegistry::global().find(h.env_name);
@@ -215,7 +207,7 @@ void add_viz_commands(CLI::App& app) {
     for (const auto& s : wa->sets) game.apply_override(s);
     std::shared_ptr<Env> env = entry.create(game);
     const EnvSpec& spec = env->spec();
-    std::vector<std::string> names = split_commas(wa->agents);
+    std::vector<std::string> names = split_agent_list(wa->agents);
     if (names.empty()) {
       for (const auto& a : agents_for(wa->env))
         if (a != "random") {

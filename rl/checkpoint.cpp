@@ -1,8 +1,6 @@
 // Checkpoint writing (atomic, CRC-32 over the payload) and validated reading.
 #include "ludus/rl/checkpoint.hpp"
 
-#include <zlib.h>
-
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -14,17 +12,6 @@ namespace ludus::rl {
 namespace {
 
 constexpr char kMagic[8] = {'L', 'U', 'D', 'U', 'S', 'C', 'K', 'P'};
-
-uint32_t crc(const uint8_t* data, size_t n) {
-  uLong c = crc32(0L, Z_NULL, 0);
-  while (n > 0) {
-    const uInt step = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
-    c = crc32(c, data, step);
-    data += step;
-    n -= step;
-  }
-  return static_cast<uint32_t>(c);
-}
 
 std::vector<uint8_t> encode_meta(const CheckpointMeta& m) {
   std::vector<uint8_t> out;
@@ -134,7 +121,7 @@ void save_checkpoint(const std::string& path, const CheckpointMeta& meta, Policy
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw CheckpointError(tmp + ": cannot create checkpoint file");
-    const uint32_t format = kCheckpointFormat, sum = crc(payload.data(), payload.size());
+    const uint32_t format = kCheckpointFormat, sum = crc32_of(payload.data(), payload.size());
     const uint64_t size = payload.size();
     out.write(kMagic, sizeof kMagic);
     out.write(reinterpret_cast<const char*>(&format), sizeof format);
@@ -165,7 +152,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
     throw CheckpointError(path + ": truncated checkpoint: header says " + std::to_string(size) + " bytes, file has " +
                           std::to_string(bytes.size() - kHeader));
   const auto* payload = reinterpret_cast<const uint8_t*>(bytes.data() + kHeader);
-  if (crc(payload, size) != sum) throw CheckpointError(path + ": checkpoint checksum mismatch: the file is corrupted");
+  if (crc32_of(payload, size) != sum) throw CheckpointError(path + ": checkpoint checksum mismatch: the file is corrupted");
 
   LoadedCheckpoint out;
   try {

@@ -2,6 +2,7 @@
 #include "ludus/agents/agent.hpp"
 
 #include <algorithm>
+#include <sstream>
 #include <stdexcept>
 
 namespace ludus {
@@ -26,6 +27,14 @@ const AgentEntry* AgentRegistry::find(const std::string& name) const {
 std::vector<const AgentEntry*> AgentRegistry::entries() const {
   std::vector<const AgentEntry*> out;
   for (const auto& e : entries_) out.push_back(&e);
+  return out;
+}
+
+std::vector<std::string> split_agent_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream ss(list);
+  for (std::string part; std::getline(ss, part, ',');)
+    if (!part.empty()) out.push_back(part);
   return out;
 }
 

@@ -9,23 +9,25 @@
 #include "ludus/engine/bytes.hpp"
 
 namespace ludus {
+
+uint32_t crc32_of(const void* data, size_t n) {
+  const auto* p = static_cast<const Bytef*>(data);
+  uLong c = crc32(0L, Z_NULL, 0);
+  while (n > 0) {
+    const uInt step = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+    c = crc32(c, p, step);
+    p += step;
+    n -= step;
+  }
+  return static_cast<uint32_t>(c);
+}
+
 namespace {
 
 constexpr char kMagic[8] = {'L', 'U', 'D', 'U', 'S', 'R', 'P', 'L'};
 constexpr char kChunkTag[4] = {'C', 'H', 'N', 'K'};
 constexpr char kEndTag[4] = {'E', 'N', 'D', '!'};
 constexpr uint64_t kMaxChunkBytes = 1ull << 31;
-
-uint32_t crc(const uint8_t* data, size_t n) {
-  uLong c = crc32(0L, Z_NULL, 0);
-  while (n > 0) {
-    const uInt step = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
-    c = crc32(c, data, step);
-    data += step;
-    n -= step;
-  }
-  return static_cast<uint32_t>(c);
-}
 
 void write_all(std::FILE* f, const void* data, size_t n, const std::string& path) {
   if (n > 0 && std::fwrite(data, 1, n, f) != n)
@@ -57,7 +59,7 @@ ReplayWriter::ReplayWriter(const std::string& path, ReplayHeader header, int fra
   write_value<uint32_t>(file_, kReplayFormatVersion, path_);
   write_value<uint64_t>(file_, hdr.size(), path_);
   write_all(file_, hdr.data(), hdr.size(), path_);
-  write_value<uint32_t>(file_, crc(hdr.data(), hdr.size()), path_);
+  write_value<uint32_t>(file_, crc32_of(hdr.data(), hdr.size()), path_);
   std::fflush(file_);
 }
 
@@ -95,7 +97,7 @@ void ReplayWriter::flush_chunk() {
   write_value<uint32_t>(file_, static_cast<uint32_t>(pending_frames_), path_);
   write_value<uint64_t>(file_, pending_.size(), path_);
   write_value<uint64_t>(file_, n, path_);
-  write_value<uint32_t>(file_, crc(packed.data(), n), path_);
+  write_value<uint32_t>(file_, crc32_of(packed.data(), n), path_);
   write_all(file_, packed.data(), n, path_);
   std::fflush(file_);
   pending_.clear();
@@ -117,7 +119,7 @@ void ReplayWriter::finish(const MatchResult& result) {
   body.insert(body.end(), res.begin(), res.end());
   write_all(file_, kEndTag, sizeof kEndTag, path_);
   write_all(file_, body.data(), body.size(), path_);
-  write_value<uint32_t>(file_, crc(body.data(), body.size()), path_);
+  write_value<uint32_t>(file_, crc32_of(body.data(), body.size()), path_);
   if (std::fflush(file_) != 0) throw ReplayError(path_ + ": write failed");
   finished_ = true;
 }
@@ -150,7 +152,7 @@ ReplayReader::ReplayReader(const std::string& path, ReplayMode mode) : path_(pat
     std::vector<uint8_t> hdr(hsize);
     uint32_t hcrc = 0;
     if (!read_exact(file_, hdr.data(), hsize) || !read_exact(file_, &hcrc, 4)) fail("truncated header");
-    if (crc(hdr.data(), hdr.size()) != hcrc) fail("header checksum mismatch: the file is corrupted");
+    if (crc32_of(hdr.data(), hdr.size()) != hcrc) fail("header checksum mismatch: the file is corrupted");
     ByteReader r(hdr, path_ + " header");
     header_.format_version = r.get<uint32_t>();
     header_.env_name = r.get_string();
@@ -183,7 +185,7 @@ ReplayReader::ReplayReader(const std::string& path, ReplayMode mode) : path_(pat
         bw.put<uint64_t>(total);
         bw.put<uint64_t>(rsize);
         body.insert(body.end(), res.begin(), res.end());
-        if (crc(body.data(), body.size()) != ecrc) fail("end record checksum mismatch: the file is corrupted");
+        if (crc32_of(body.data(), body.size()) != ecrc) fail("end record checksum mismatch: the file is corrupted");
         if (static_cast<int64_t>(total) != total_frames_)
           fail("end record says " + std::to_string(total) + " frames, chunks hold " +
                std::to_string(total_frames_));
@@ -216,7 +218,7 @@ ReplayReader::ReplayReader(const std::string& path, ReplayMode mode) : path_(pat
         std::fseek(file_, chunk_start, SEEK_SET);
         break;
       }
-      if (crc(data.data(), data.size()) != ccrc)
+      if (crc32_of(data.data(), data.size()) != ccrc)
         fail("chunk " + std::to_string(chunks_.size()) + " checksum mismatch: the file is corrupted");
       chunks_.push_back(Chunk{static_cast<uint64_t>(offset), packed, raw, count, total_frames_});
       total_frames_ += count;

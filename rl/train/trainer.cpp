@@ -52,14 +52,6 @@ namespace {
 constexpr double kEloK = 16.0;
 constexpr double kEloStart = 1000.0;
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string part; std::getline(ss, part, ',');)
-    if (!part.empty()) out.push_back(part);
-  return out;
-}
-
 void copy_parameters(PolicyNet& dst, const PolicyNet& src) {
   torch::NoGradGuard no_grad;
   const auto s = src->named_parameters();
@@ -324,7 +316,7 @@ UpdateStats Trainer::update() {
   const auto& head = policy_->head();
 
   // Opponents for this update, one per group.
-  const auto bots = split_commas(cfg_.opponents.bots);
+  const auto bots = split_agent_list(cfg_.opponents.bots);
   std::vector<std::string> group_opponent(static_cast<size_t>(G));
   for (int g = 0; g < G; ++g) {
     const bool snapshot = cfg_.opponents.enabled && !im.pool.empty() && im.rng.uniform() >= cfg_.opponents.bot_prob;

@@ -50,6 +50,8 @@ class AgentRegistry {
 // Builds an agent from "name" or "name:param" for game `env_name`; throws
 // std::invalid_argument naming the agents that play that game when it cannot.
 std::unique_ptr<Agent> make_agent(const std::string& spec, const std::string& env_name);
+// Splits a comma-separated agent list ("greedy,policy:run/best.pt"), dropping empty items.
+std::vector<std::string> split_agent_list(const std::string& list);
 // Agent names that can play `env_name`.
 std::vector<std::string> agents_for(const std::string& env_name);
 

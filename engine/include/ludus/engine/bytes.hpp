@@ -18,6 +18,9 @@ class FormatError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// CRC-32 (zlib's polynomial) of n bytes: the checksum replays and checkpoints carry.
+uint32_t crc32_of(const void* data, size_t n);
+
 // Appends plain values to a byte vector. Values are stored in the host's byte order
 // (little-endian on every platform ludus supports).
 class ByteWriter {
