@@ -1,24 +1,11 @@
 #!/usr/bin/env bash
 # The ludus CLI end to end: envs, run, replay, config show, check-env, and misuse.
 set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ludus=$1
 work=$2
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-fails=0
-check() {  # check NAME EXPECTED_EXIT PATTERN -- command...
-  local name=$1 want=$2 pattern=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL $name: exit $rc (wanted $want), output:"
-    echo "$out" | head -20
-    fails=$((fails + 1))
-  else
-    echo "ok   $name"
-  fi
-}
+source "$here/check.sh"
 
 check envs-lists-reach 0 '^reach ' -- "$ludus" envs
 check run-writes-replay 0 'replay: out/m.rpl' -- "$ludus" run --env reach --agents greedy,random --seed 3 --out out/m.rpl

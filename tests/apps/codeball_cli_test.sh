@@ -1,25 +1,12 @@
 #!/usr/bin/env bash
 # The codeball commands end to end: rollout of a scenario, its errors, a short match.
 set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ludus=$1
 src=$2
 work=$3
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-fails=0
-check() {  # check NAME EXPECTED_EXIT PATTERN -- command...
-  local name=$1 want=$2 pattern=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL $name: exit $rc (wanted $want), output:"
-    echo "$out" | head -20
-    fails=$((fails + 1))
-  else
-    echo "ok   $name"
-  fi
-}
+source "$here/check.sh"
 
 check rollout-scores 0 'rollout: 120 ticks .*score 1:0' -- "$ludus" rollout --env codeball \
   --scenario "$src/configs/codeball/scenario_shot.yaml" --ticks 120 --out traj.csv

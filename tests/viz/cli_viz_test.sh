@@ -1,25 +1,12 @@
 #!/usr/bin/env bash
 # The visualizer's CLI end to end, headless: replay --png / --frames / --gif / --info, bad files, windows on the offscreen driver.
 set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ludus=$1
 work=$2
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 export SDL_VIDEODRIVER=offscreen SDL_AUDIODRIVER=dummy
-fails=0
-check() {  # check NAME EXPECTED_EXIT PATTERN -- command...
-  local name=$1 want=$2 pattern=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL $name: exit $rc (wanted $want), output:"
-    echo "$out" | head -20
-    fails=$((fails + 1))
-  else
-    echo "ok   $name"
-  fi
-}
+source "$here/../apps/check.sh"
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; }
 
 check run-writes-replay 0 'replay: m.rpl' -- "$ludus" run --env reach --agents greedy,random --seed 3 --out m.rpl
