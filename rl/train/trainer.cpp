@@ -276,19 +276,24 @@ void Trainer::restore(const std::string& path) {
   fmt::print("resumed {} at update {} ({} steps)\n", path, update_, samples_);
 }
 
-void Trainer::save(const std::string& path) {
-  auto& im = *impl_;
+CheckpointMeta Trainer::policy_meta() const {
   CheckpointMeta m;
   m.env = cfg_.env;
-  m.game_yaml = im.game_yaml;
-  TrainConfig copy = cfg_;
-  m.config_yaml = to_yaml([&](OptionVisitor& v) { copy.visit(v); }, false);
+  m.game_yaml = impl_->game_yaml;
   m.algo = cfg_.algo;
-  m.obs_dim = im.obs_dim;
-  m.action_space = im.spec.action_space;
+  m.obs_dim = impl_->obs_dim;
+  m.action_space = impl_->spec.action_space;
   m.network = cfg_.network;
   m.value_head = cfg_.algo == "ppo";
   m.update = update_;
+  return m;
+}
+
+void Trainer::save(const std::string& path) {
+  auto& im = *impl_;
+  CheckpointMeta m = policy_meta();
+  TrainConfig copy = cfg_;
+  m.config_yaml = to_yaml([&](OptionVisitor& v) { copy.visit(v); }, false);
   m.samples = samples_;
   m.elapsed_s = elapsed_before_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - im.start).count();
   m.rng = im.rng.state();
@@ -645,16 +650,7 @@ UpdateStats Trainer::update() {
   if (use_kl && cfg_.grpo.ref_every > 0 && update_ % cfg_.grpo.ref_every == 0) copy_parameters(im.ref, policy_);
   if (cfg_.opponents.enabled && update_ % cfg_.opponents.snapshot_every == 0) {
     const auto path = (fs::path(run_dir_) / "pool" / fmt::format("snap_{:07d}.pt", update_)).string();
-    CheckpointMeta m;
-    m.env = cfg_.env;
-    m.game_yaml = im.game_yaml;
-    m.algo = cfg_.algo;
-    m.obs_dim = im.obs_dim;
-    m.action_space = im.spec.action_space;
-    m.network = cfg_.network;
-    m.value_head = cfg_.algo == "ppo";
-    m.update = update_;
-    save_checkpoint(path, m, policy_);
+    save_checkpoint(path, policy_meta(), policy_);
     im.pool.push_back(path);
     while (static_cast<int>(im.pool.size()) > cfg_.opponents.pool_size) {
       im.snapshot_cache.erase(im.pool.front());

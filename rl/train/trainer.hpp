@@ -14,6 +14,8 @@
 
 namespace ludus::rl {
 
+struct CheckpointMeta;
+
 // Training cannot go on (repeated non-finite updates, a game that breaks its contract).
 class TrainingError : public std::runtime_error {
  public:
@@ -71,6 +73,8 @@ class Trainer {
   explicit Trainer(const TrainConfig& config);
   void restore(const std::string& checkpoint_path);
   void write_metrics(const UpdateStats& s);
+  // What a checkpoint of the current policy says about it (game, shapes, network).
+  CheckpointMeta policy_meta() const;
 
   TrainConfig cfg_;
   std::string run_dir_;
