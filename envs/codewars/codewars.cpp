@@ -1154,14 +1154,12 @@ void CodewarsEnv::draw(Frame& frame) const {
 }
 
 MatchResult CodewarsEnv::result() const {
-  MatchResult r;
-  r.team_scores = {state_.teams[0].score, state_.teams[1].score};
+  MatchResult r = result_from_scores({state_.teams[0].score, state_.teams[1].score}, state_.tick);
+  // Destroying the whole enemy army wins whatever the score.
   std::array<int, kNumTeams> alive{};
   for (const auto& u : state_.units) alive[u.team] += u.alive;
   if (alive[0] > 0 && alive[1] == 0) r.winner = 0;
   else if (alive[1] > 0 && alive[0] == 0) r.winner = 1;
-  else r.winner = r.team_scores[0] > r.team_scores[1] ? 0 : r.team_scores[1] > r.team_scores[0] ? 1 : -1;
-  r.ticks = state_.tick;
   return r;
 }
 

@@ -276,11 +276,8 @@ void ReachEnv::draw(Frame& frame) const {
 }
 
 MatchResult ReachEnv::result() const {
-  MatchResult r;
-  r.team_scores = {static_cast<double>(state_.score[0]), static_cast<double>(state_.score[1])};
-  r.winner = state_.score[0] > state_.score[1] ? 0 : state_.score[1] > state_.score[0] ? 1 : -1;
-  r.ticks = state_.tick;
-  return r;
+  return result_from_scores({static_cast<double>(state_.score[0]), static_cast<double>(state_.score[1])},
+                            state_.tick);
 }
 
 }  // namespace ludus::reach

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ludus/engine/spec.hpp"
@@ -27,6 +28,20 @@ struct MatchResult {
   int winner = -1;  // team index, or -1 for a draw (or not decided yet)
   int64_t ticks = 0;
 };
+
+// The usual result: the team with the unique highest score wins, a tie at the top is a draw.
+inline MatchResult result_from_scores(std::vector<double> team_scores, int64_t ticks) {
+  MatchResult r;
+  r.team_scores = std::move(team_scores);
+  r.ticks = ticks;
+  for (size_t t = 0; t < r.team_scores.size(); ++t) {
+    bool top = true;
+    for (size_t o = 0; o < r.team_scores.size(); ++o)
+      if (o != t && r.team_scores[o] >= r.team_scores[t]) top = false;
+    if (top) r.winner = static_cast<int>(t);
+  }
+  return r;
+}
 
 // A game instance. Implementations own their physics and RNG; nothing is shared
 // between instances, so a VecEnv may step many of them on different threads.
