@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -12,6 +13,7 @@
 #include "ludus/engine/replay.hpp"
 #include "ludus/engine/version.hpp"
 #include "ludus/rl/checkpoint.hpp"
+#include "ludus/rl/dist.hpp"
 #include "plot.hpp"
 #include "policy_agent.hpp"
 #include "trainer.hpp"
@@ -43,8 +45,16 @@ std::string eval_text(const rl::EvalResult& e) {
 }
 
 void run_training(rl::Trainer& trainer, bool quiet) {
+  if (!trainer.is_main()) {
+    // Other ranks train in step with rank 0, which alone prints and writes.
+    trainer.train();
+    return;
+  }
   const auto& cfg = trainer.config();
   fmt::print("run dir: {}\n", trainer.run_dir());
+  if (trainer.world_size() > 1)
+    fmt::print("processes: {} (c10d/Gloo); each runs {} groups x {} rollouts, gradients averaged over all\n",
+               trainer.world_size(), cfg.grpo.groups, cfg.grpo.group_size);
   fmt::print("game: {} | algo: {} | optimizer: {} | threads: {} (torch intra-op and env workers)\n", cfg.env, cfg.algo,
              cfg.optim.optimizer, cfg.threads);
   fmt::print("parameter routing:\n{}", trainer.routing_table());
@@ -99,6 +109,7 @@ void add_train_commands(CLI::App& app) {
     std::string config, resume;
     std::vector<std::string> sets;
     bool quiet = false;
+    int nproc = 0;
   };
   auto ta = std::make_shared<TrainArgs>();
   auto* train = app.add_subcommand("train", "train a policy headlessly (GRPO on Muon by default, or PPO)");
@@ -108,23 +119,66 @@ void add_train_commands(CLI::App& app) {
   train->add_option("--resume", ta->resume, "continue the run in this directory from its latest checkpoint")
       ->check(CLI::ExistingDirectory);
   train->add_flag("-q,--quiet", ta->quiet, "print only evaluation lines");
+  train->add_option("--nproc", ta->nproc,
+                    "train with this many processes on this machine (c10d/Gloo over loopback); a launcher's "
+                    "RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT do the same across machines")
+      ->check(CLI::Range(1, 1024));
   train->callback([ta] {
-    std::unique_ptr<rl::Trainer> trainer;
+    if (!ta->resume.empty() && (!ta->config.empty() || !ta->sets.empty()))
+      throw UsageError("--resume continues a run with its own config.yaml; drop --config/--set");
+    // Launcher variables first: a malformed one is refused before anything starts.
+    const auto launch = ta->nproc > 0 ? rl::dist::LaunchEnv{} : rl::dist::launch_env_from_environment();
+    rl::TrainConfig cfg;
+    ConfigTree tree;
+    bool embedded = false;
     if (!ta->resume.empty()) {
-      if (!ta->config.empty() || !ta->sets.empty())
-        throw UsageError("--resume continues a run with its own config.yaml; drop --config/--set");
-      trainer = rl::Trainer::resume(ta->resume);
+      cfg = rl::Trainer::run_config(ta->resume);
     } else {
-      ConfigTree tree = ta->config.empty() ? ConfigTree() : ConfigTree::from_file(ta->config);
+      tree = ta->config.empty() ? ConfigTree() : ConfigTree::from_file(ta->config);
       for (const auto& s : ta->sets) tree.apply_override(s);
-      if (apply_embedded_game_defaults(tree)) {
-        fmt::print("game options (embedded defaults for reach):");
-        for (const char* kv : kReachQuickGame) fmt::print(" {}", kv);
-        fmt::print("\n");
-      }
-      trainer = rl::Trainer::create(bind_options<rl::TrainConfig>(tree));
+      embedded = apply_embedded_game_defaults(tree);
+      cfg = bind_options<rl::TrainConfig>(tree);
     }
-    run_training(*trainer, ta->quiet);
+
+    if (ta->nproc > 0) {
+      if (std::getenv("WORLD_SIZE") != nullptr)
+        throw UsageError("--nproc starts its own processes, but WORLD_SIZE is set (a launcher started this one); "
+                         "use one or the other");
+      // Each rank is this command without --nproc; the launcher waits for all of them.
+      std::vector<std::string> argv;
+      const auto own = rl::dist::own_command_line();
+      for (size_t i = 0; i < own.size(); ++i) {
+        if (own[i] == "--nproc") {
+          ++i;
+          continue;
+        }
+        if (own[i].rfind("--nproc=", 0) == 0) continue;
+        argv.push_back(own[i]);
+      }
+      const int rc = rl::dist::launch_local(argv, ta->nproc, cfg.dist.timeout_s + 10);
+      if (rc != 0) throw std::runtime_error(fmt::format("--nproc {}: training failed (see the ranks' messages above)", ta->nproc));
+      return;
+    }
+
+    if (embedded && launch.rank == 0) {
+      fmt::print("game options (embedded defaults for reach):");
+      for (const char* kv : kReachQuickGame) fmt::print(" {}", kv);
+      fmt::print("\n");
+    }
+    std::shared_ptr<rl::dist::Context> dist;
+    if (launch.world_size > 1)
+      dist = rl::dist::Context::create(launch, rl::dist::DistOptions{cfg.dist.timeout_s, cfg.dist.join_timeout_s});
+    try {
+      auto trainer = ta->resume.empty() ? rl::Trainer::create(cfg, dist) : rl::Trainer::resume(ta->resume, dist);
+      run_training(*trainer, ta->quiet);
+      if (dist) dist->finish();
+    } catch (const std::exception& e) {
+      if (!dist) throw;
+      // The others learn why this rank stops; the message names the rank wherever it lands.
+      const std::string what = e.what();
+      dist->report_failure(what);
+      throw std::runtime_error(what.rfind("rank ", 0) == 0 ? what : fmt::format("rank {}: {}", dist->rank(), what));
+    }
   });
 
   struct EvalArgs {

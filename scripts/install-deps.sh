@@ -8,7 +8,7 @@ PACKAGES=(
   libbox2d-dev libbullet-dev
   libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core
   libyaml-cpp-dev libcli11-dev libfmt-dev libzstd-dev libstb-dev
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libgloo-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )
 

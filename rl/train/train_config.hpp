@@ -103,6 +103,17 @@ struct EvalConfig {
   }
 };
 
+// Multi-process runs (WORLD_SIZE > 1 or --nproc); ignored by a single process.
+struct DistConfig {
+  double timeout_s = 60;        // a rank waits this long for the others in a collective
+  double join_timeout_s = 300;  // every rank must have started within this long
+  void visit(OptionVisitor& v) {
+    v.value("timeout_s", timeout_s, 0.1, 86400.0,
+            "multi-process: longest wait for another rank (a dead or hung rank fails the job after this)");
+    v.value("join_timeout_s", join_timeout_s, 0.1, 86400.0, "multi-process: longest wait for every rank to start");
+  }
+};
+
 struct TrainConfig {
   std::string env = "reach";
   ConfigTree game;
@@ -126,6 +137,7 @@ struct TrainConfig {
   PpoConfig ppo;
   SelfPlayConfig opponents;
   EvalConfig eval;
+  DistConfig dist;
 
   void visit(OptionVisitor& v) {
     static constexpr std::string_view kAlgo[] = {"grpo", "ppo"};
@@ -152,6 +164,7 @@ struct TrainConfig {
     v.section("ppo", [&](OptionVisitor& s) { ppo.visit(s); }, "PPO baseline (algo: ppo)");
     v.section("opponents", [&](OptionVisitor& s) { opponents.visit(s); }, "training opponents and self-play");
     v.section("eval", [&](OptionVisitor& s) { eval.visit(s); }, "evaluation against a fixed opponent");
+    v.section("dist", [&](OptionVisitor& s) { dist.visit(s); }, "multi-process training (c10d/Gloo)");
   }
 };
 

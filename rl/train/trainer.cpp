@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include "ludus/engine/thread_pool.hpp"
 #include "ludus/engine/version.hpp"
 #include "ludus/rl/checkpoint.hpp"
+#include "ludus/rl/dist.hpp"
 #include "ludus/rl/grpo.hpp"
 #include "ludus/rl/optim/hybrid.hpp"
 #include "policy_agent.hpp"
@@ -114,6 +116,7 @@ struct Trainer::Impl {
   std::map<std::string, PolicyNet> snapshot_cache;
   double best_eval = -1;
   int consecutive_bad = 0;
+  std::vector<std::array<uint64_t, 4>> rank_rngs;  // multi-process: every rank's generator, for a checkpoint
   std::chrono::steady_clock::time_point start;
 
   double& rating(const std::string& name) {
@@ -131,7 +134,8 @@ struct Trainer::Impl {
   }
 };
 
-Trainer::Trainer(const TrainConfig& config) : cfg_(config), impl_(std::make_unique<Impl>()) {
+Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
+    : cfg_(config), dist_(std::move(dist)), impl_(std::make_unique<Impl>()) {
   auto& im = *impl_;
   torch::set_num_threads(cfg_.threads);
   torch::manual_seed(cfg_.seed);
@@ -140,6 +144,11 @@ Trainer::Trainer(const TrainConfig& config) : cfg_(config), impl_(std::make_uniq
   im.device = (cfg_.device == "cuda" || (cfg_.device == "auto" && torch::cuda::is_available()))
                   ? torch::Device(torch::kCUDA)
                   : torch::Device(torch::kCPU);
+  if (im.device.is_cuda() && distributed()) {
+    // One GPU per local rank (as torchrun jobs do), wrapping around when there are fewer.
+    const int gpus = std::max<int>(1, static_cast<int>(torch::cuda::device_count()));
+    im.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist_->local_rank() % gpus));
+  }
   if (cfg_.run_dir.empty())
     cfg_.run_dir = fmt::format("runs/{}-{}-{}-seed{}", cfg_.env, cfg_.algo, cfg_.optim.optimizer, cfg_.seed);
   run_dir_ = cfg_.run_dir;
@@ -174,6 +183,9 @@ Trainer::Trainer(const TrainConfig& config) : cfg_(config), impl_(std::make_uniq
 
   policy_ = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == "ppo");
   policy_->to(im.device);
+  // Every rank starts from rank 0's parameters (the same seed gives the same ones; the
+  // broadcast makes sure of it).
+  if (distributed()) dist_->broadcast(policy_->parameters(), "broadcast of the initial parameters");
   im.ref = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == "ppo");
   copy_parameters(im.ref, policy_);
   im.ref->to(im.device);
@@ -197,41 +209,79 @@ Trainer::Trainer(const TrainConfig& config) : cfg_(config), impl_(std::make_uniq
     ho.rules.push_back({"^(value_)?encoder\\.0\\.weight$", "adamw"});
   }
   im.opt = std::make_unique<optim::HybridOptimizer>(policy_->named_parameters(), ho);
-  im.rng.seed(cfg_.seed * 0x9E3779B97F4A7C15ull + 17);
+  // Rank r's envs and samples come from its own stream (rank 0's is the single-process one).
+  im.rng.seed(cfg_.seed * 0x9E3779B97F4A7C15ull + 17 + static_cast<uint64_t>(rank()) * 0xD1B54A32D192ED03ull);
   im.start = std::chrono::steady_clock::now();
 }
 
 Trainer::~Trainer() = default;
 
+int Trainer::rank() const { return dist_ ? dist_->rank() : 0; }
+int Trainer::world_size() const { return dist_ ? dist_->world_size() : 1; }
+bool Trainer::distributed() const { return dist_ && dist_->world_size() > 1; }
+
 std::string Trainer::routing_table() const { return impl_->opt->routing_table(); }
 
-std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config) {
-  std::unique_ptr<Trainer> t(new Trainer(config));
-  if (fs::exists(fs::path(t->run_dir_) / "config.yaml"))
-    throw TrainingError(t->run_dir_ + " already holds a run; continue it with --resume " + t->run_dir_ +
-                        ", or pick another run_dir");
-  fs::create_directories(fs::path(t->run_dir_) / "checkpoints");
-  const auto cfg_path = fs::path(t->run_dir_) / "config.yaml";
-  TrainConfig copy = t->cfg_;
-  std::ofstream(cfg_path) << "# ludus " << version() << " training config (effective)\n"
-                          << to_yaml([&](OptionVisitor& v) { copy.visit(v); }, true);
-  std::ofstream(fs::path(t->run_dir_) / "metrics.csv", std::ios::trunc)
-      << "update,samples,elapsed_s,sps,mean_return,train_win,train_draw,loss,entropy,kl,clip_frac,grad_norm,"
-         "skipped,learner_elo,eval_win,eval_draw,eval_loss,eval_low,eval_high\n";
+std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, std::shared_ptr<dist::Context> dist) {
+  std::unique_ptr<Trainer> t(new Trainer(config, std::move(dist)));
+  if (!t->distributed()) {
+    t->create_run_dir();
+    return t;
+  }
+  // Rank 0 writes the run directory; every rank learns whether that worked.
+  std::string error;
+  if (t->is_main()) {
+    try {
+      t->create_run_dir();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  t->dist_->agree("creating the run directory", error);
   return t;
 }
 
-std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir) {
+// Rank 0 (or the only process): a new run directory with the effective config.
+void Trainer::create_run_dir() const {
+  if (fs::exists(fs::path(run_dir_) / "config.yaml"))
+    throw TrainingError(run_dir_ + " already holds a run; continue it with --resume " + run_dir_ +
+                        ", or pick another run_dir");
+  fs::create_directories(fs::path(run_dir_) / "checkpoints");
+  const auto cfg_path = fs::path(run_dir_) / "config.yaml";
+  TrainConfig copy = cfg_;
+  std::ofstream(cfg_path) << "# ludus " << version() << " training config (effective)\n"
+                          << to_yaml([&](OptionVisitor& v) { copy.visit(v); }, true);
+  std::ofstream(fs::path(run_dir_) / "metrics.csv", std::ios::trunc)
+      << "update,samples,elapsed_s,sps,mean_return,train_win,train_draw,loss,entropy,kl,clip_frac,grad_norm,"
+         "skipped,learner_elo,eval_win,eval_draw,eval_loss,eval_low,eval_high\n";
+}
+
+TrainConfig Trainer::run_config(const std::string& run_dir) {
   const auto cfg_path = fs::path(run_dir) / "config.yaml";
   if (!fs::exists(cfg_path)) throw TrainingError(run_dir + ": not a run directory (no config.yaml)");
   auto cfg = bind_options<TrainConfig>(ConfigTree::from_file(cfg_path.string()));
   cfg.run_dir = run_dir;
-  std::unique_ptr<Trainer> t(new Trainer(cfg));
+  return cfg;
+}
+
+std::unique_ptr<Trainer> Trainer::resume(const std::string& run_dir, std::shared_ptr<dist::Context> dist) {
+  std::unique_ptr<Trainer> t(new Trainer(run_config(run_dir), std::move(dist)));
   std::string problems;
   for (const auto& ckpt : checkpoints_in(fs::path(run_dir) / "checkpoints")) {
     try {
       t->restore(ckpt.string());
-      if (!problems.empty()) fmt::print(stderr, "ludus: warning: skipped unreadable checkpoints:{}\n", problems);
+      if (!problems.empty() && t->is_main())
+        fmt::print(stderr, "ludus: warning: skipped unreadable checkpoints:{}\n", problems);
+      if (t->distributed()) {
+        // Every rank reads the run directory itself: they must have found the same state.
+        std::vector<double> v{static_cast<double>(t->update_), -static_cast<double>(t->update_)};
+        t->dist_->all_reduce_max(v, "comparing the resumed checkpoints");
+        if (v[0] != -v[1])
+          throw dist::DistError(fmt::format(
+              "rank {}: the ranks resumed from different checkpoints (updates {} to {}); every rank must see the "
+              "same run directory {} (a shared filesystem, or a copy)",
+              t->rank(), -v[1], v[0], run_dir));
+      }
       return t;
     } catch (const std::exception& e) {
       problems += std::string("\n  ") + e.what();
@@ -257,11 +307,25 @@ void Trainer::restore(const std::string& path) {
   samples_ = ckpt.meta.samples;
   elapsed_before_s_ = ckpt.meta.elapsed_s;
   im.rng.set_state(ckpt.meta.rng);
+  if (rank() > 0) {
+    // Rank r continues its own stream when the checkpoint has one (same or larger world
+    // size before); a rank new to the run starts a stream of its own.
+    torch::Tensor rngs;
+    if (extra.try_read("rank_rngs", rngs) && rngs.dim() == 2 && rngs.size(0) > rank() && rngs.size(1) == 4) {
+      std::array<uint64_t, 4> st{};
+      std::memcpy(st.data(), rngs.contiguous().data_ptr<int64_t>() + 4 * rank(), sizeof st);
+      im.rng.set_state(st);
+    } else {
+      im.rng.seed((cfg_.seed * 0x9E3779B97F4A7C15ull + 17 + static_cast<uint64_t>(rank()) * 0xD1B54A32D192ED03ull) ^
+                  (static_cast<uint64_t>(update_) * 0xA0761D6478BD642Full));
+    }
+  }
   im.best_eval = ckpt.meta.best_eval;
   im.ratings.clear();
   for (const auto& [n, r] : ckpt.meta.ratings) im.ratings[n] = r;
   im.pool = ckpt.meta.pool;
 
+  if (!is_main()) return;
   // Metrics after the checkpoint are recomputed: drop them.
   const auto metrics = fs::path(run_dir_) / "metrics.csv";
   std::ifstream in(metrics);
@@ -306,6 +370,11 @@ void Trainer::save(const std::string& path) {
     extra.write("optim", opt_archive);
     im.ref->save(ref_archive);
     extra.write("ref", ref_archive);
+    if (!im.rank_rngs.empty()) {
+      auto rngs = torch::zeros({static_cast<int64_t>(im.rank_rngs.size()), 4}, torch::kLong);
+      std::memcpy(rngs.data_ptr<int64_t>(), im.rank_rngs.data(), im.rank_rngs.size() * sizeof im.rank_rngs[0]);
+      extra.write("rank_rngs", rngs);
+    }
   });
 }
 
@@ -318,6 +387,8 @@ UpdateStats Trainer::update() {
   const int64_t T = cfg_.rollout_ticks > 0 ? cfg_.rollout_ticks : im.spec.max_ticks;
   const bool ppo = cfg_.algo == "ppo";
   const bool use_kl = cfg_.grpo.kl_coef > 0 && !ppo;
+  const bool multi = distributed();
+  const double W = world_size();
   const auto& head = policy_->head();
 
   // Opponents for this update, one per group.
@@ -511,9 +582,16 @@ UpdateStats Trainer::update() {
   UpdateStats st;
   // A policy whose outputs are not finite (weights gone NaN/inf) cannot be optimized
   // from its own samples: report it as a failed update.
-  const bool policy_finite = torch::isfinite(logp_buf).all().item<bool>();
+  bool policy_finite = torch::isfinite(logp_buf).all().item<bool>();
+  if (multi) {
+    // One rank's bad policy outputs make every rank skip the update.
+    std::vector<double> bad{policy_finite ? 0.0 : 1.0};
+    dist_->all_reduce_sum(bad, "agreeing on finite policy outputs");
+    policy_finite = bad[0] == 0;
+  }
   if (!policy_finite) {
-    fmt::print(stderr, "ludus: warning: update {}: the policy produced non-finite log-probabilities; update skipped\n",
+    if (is_main())
+      fmt::print(stderr, "ludus: warning: update {}: the policy produced non-finite log-probabilities; update skipped\n",
                update_ + 1);
     if (++im.consecutive_bad >= cfg_.max_bad_updates)
       throw TrainingError(fmt::format(
@@ -542,7 +620,16 @@ UpdateStats Trainer::update() {
     ret_target = adv + val_buf;
     const auto valid = alive_buf > 0;
     const auto a = adv.masked_select(valid);
-    adv = (adv - a.mean()) / (a.std() + 1e-8) * alive_buf;
+    if (multi) {
+      // Normalized with the mean and standard deviation over every rank's samples.
+      std::vector<double> m{a.sum().item<double>(), a.square().sum().item<double>(), static_cast<double>(a.numel())};
+      dist_->all_reduce_sum(m, "PPO advantage statistics");
+      const double n = std::max(1.0, m[2]), mean = m[0] / n;
+      const double sd = std::sqrt(std::max(0.0, (m[1] - n * mean * mean) / std::max(1.0, n - 1)));
+      adv = (adv - mean) / (sd + 1e-8) * alive_buf;
+    } else {
+      adv = (adv - a.mean()) / (a.std() + 1e-8) * alive_buf;
+    }
   } else {
     const auto kind = parse_advantage(cfg_.grpo.advantage);
     torch::Tensor keep;
@@ -555,7 +642,16 @@ UpdateStats Trainer::update() {
     if (cfg_.grpo.drop_degenerate) weight = weight * keep.to(torch::kFloat).unsqueeze(0);
   }
   const auto lengths = alive_buf.sum(0);  // [R]
-  if (!ppo && cfg_.grpo.length_norm) {
+  if (multi) {
+    // The loss is a mean over every rank's samples (or kept rollouts): each rank divides
+    // by the job's total over W, and the all-reduce averages the W gradients.
+    const bool per_rollout = !ppo && cfg_.grpo.length_norm;
+    std::vector<double> total{per_rollout ? (weight.sum(0) > 0).to(torch::kFloat).sum().item<double>()
+                                          : weight.sum().item<double>()};
+    dist_->all_reduce_sum(total, "loss normalization");
+    const double denom = std::max(1.0, total[0]) / W;
+    weight = per_rollout ? weight / lengths.clamp_min(1).unsqueeze(0) / denom : weight / denom;
+  } else if (!ppo && cfg_.grpo.length_norm) {
     const auto kept_rows = (weight.sum(0) > 0).to(torch::kFloat);
     const double n_rows = std::max(1.0, kept_rows.sum().item<double>());
     weight = weight / lengths.clamp_min(1).unsqueeze(0) / n_rows;
@@ -568,7 +664,13 @@ UpdateStats Trainer::update() {
   const auto flat_w = weight.reshape({-1});
   const auto idx = (flat_w > 0).nonzero().squeeze(1);
   const int64_t S = idx.size(0);
-  samples_ += static_cast<int64_t>(alive_buf.sum().item<double>());
+  // Every rank takes the same number of optimizer steps: minibatches follow the job's
+  // sample count, and a rank with none in a minibatch adds a zero gradient.
+  std::vector<double> job{static_cast<double>(S), alive_buf.sum().item<double>()};
+  if (multi) dist_->all_reduce_sum(job, "counting samples");
+  const auto S_job = static_cast<int64_t>(job[0]);
+  const double job_samples = job[1];
+  samples_ += static_cast<int64_t>(job_samples);
   const auto s_obs = obs_buf.reshape({-1, D}).index_select(0, idx).to(im.device);
   const auto s_act = act_buf.reshape({-1, AD}).index_select(0, idx).to(im.device);
   const auto s_old = logp_buf.reshape({-1}).index_select(0, idx).to(im.device);
@@ -578,58 +680,73 @@ UpdateStats Trainer::update() {
   const auto s_ret = ppo ? ret_target.reshape({-1}).index_select(0, idx).to(im.device) : torch::Tensor();
 
   const double eps_low = ppo ? cfg_.ppo.clip : cfg_.grpo.clip_low, eps_high = ppo ? cfg_.ppo.clip : cfg_.grpo.clip_high;
-  const int MB = std::max<int64_t>(1, std::min<int64_t>(cfg_.minibatches, S));
+  const int MB = std::max<int64_t>(1, std::min<int64_t>(cfg_.minibatches, S_job));
   double loss_sum = 0, ent_sum = 0, kl_sum = 0, clip_sum = 0, gn_sum = 0;
   int steps_taken = 0;
   std::vector<torch::Tensor> params;
   for (auto& p : policy_->parameters()) params.push_back(p);
-  for (int epoch = 0; epoch < cfg_.epochs && S > 0; ++epoch) {
+  int stats_taken = 0;  // steps in which this rank had samples
+  for (int epoch = 0; epoch < cfg_.epochs && S_job > 0; ++epoch) {
     const auto perm_v = permutation(S, im.rng);
     const auto perm = torch::tensor(perm_v, torch::kLong).to(im.device);
     for (int mb = 0; mb < MB; ++mb) {
       const int64_t lo = S * mb / MB, hi = S * (mb + 1) / MB;
-      if (hi <= lo) continue;
-      const auto sel = perm.narrow(0, lo, hi - lo);
-      const auto o = s_obs.index_select(0, sel);
-      const auto out = policy_->forward(o);
-      const auto logp = head.log_prob(out, policy_->log_std(), s_act.index_select(0, sel));
-      const auto old = s_old.index_select(0, sel), a = s_adv.index_select(0, sel), w = s_w.index_select(0, sel);
-      const auto surr = clipped_surrogate(logp, old, a, eps_low, eps_high);
-      const auto ent = head.entropy(out, policy_->log_std());
-      auto per_sample = -surr - cfg_.entropy_coef * ent;
-      torch::Tensor kl;
-      if (use_kl) {
-        kl = kl_unbiased(logp, s_ref.index_select(0, sel));
-        per_sample = per_sample + cfg_.grpo.kl_coef * kl;
-      }
-      if (ppo) per_sample = per_sample + cfg_.ppo.value_coef * (policy_->value(o) - s_ret.index_select(0, sel)).pow(2);
-      const auto loss = (w * per_sample).sum() * MB;
+      if (hi <= lo && !multi) continue;
+      torch::Tensor logp, old, ent, kl;
+      double lv = 0;
       im.opt->zero_grad();
-      loss.backward();
+      if (hi > lo) {
+        const auto sel = perm.narrow(0, lo, hi - lo);
+        const auto o = s_obs.index_select(0, sel);
+        const auto out = policy_->forward(o);
+        logp = head.log_prob(out, policy_->log_std(), s_act.index_select(0, sel));
+        old = s_old.index_select(0, sel);
+        const auto a = s_adv.index_select(0, sel), w = s_w.index_select(0, sel);
+        const auto surr = clipped_surrogate(logp, old, a, eps_low, eps_high);
+        ent = head.entropy(out, policy_->log_std());
+        auto per_sample = -surr - cfg_.entropy_coef * ent;
+        if (use_kl) {
+          kl = kl_unbiased(logp, s_ref.index_select(0, sel));
+          per_sample = per_sample + cfg_.grpo.kl_coef * kl;
+        }
+        if (ppo) per_sample = per_sample + cfg_.ppo.value_coef * (policy_->value(o) - s_ret.index_select(0, sel)).pow(2);
+        const auto loss = (w * per_sample).sum() * MB;
+        loss.backward();
+        lv = loss.item<double>();
+      }
+      if (multi) {
+        // Averaged gradients and loss: every rank sees the same numbers from here on, so
+        // clipping, the finiteness check and the step agree.
+        std::vector<double> extra{lv, static_cast<double>(hi - lo)};
+        dist_->average_gradients(params, extra);
+        lv = extra[0] / W;
+        if (extra[1] == 0) continue;  // no rank had samples for this minibatch
+      }
       const double max_norm = cfg_.optim.max_grad_norm > 0 ? cfg_.optim.max_grad_norm : INFINITY;
       const double gn = torch::nn::utils::clip_grad_norm_(params, max_norm);
-      const double lv = loss.item<double>();
       if (!std::isfinite(lv) || !std::isfinite(gn)) {
         im.opt->zero_grad();
         ++st.skipped;
-        fmt::print(stderr, "ludus: warning: update {} epoch {} minibatch {}: non-finite {} ({}); step skipped\n",
-                   update_ + 1, epoch, mb, std::isfinite(lv) ? "gradient norm" : "loss",
-                   std::isfinite(lv) ? gn : lv);
+        if (is_main())
+          fmt::print(stderr, "ludus: warning: update {} epoch {} minibatch {}: non-finite {} ({}); step skipped\n",
+                     update_ + 1, epoch, mb, std::isfinite(lv) ? "gradient norm" : "loss",
+                     std::isfinite(lv) ? gn : lv);
         continue;
       }
       im.opt->step();
       ++steps_taken;
       loss_sum += lv;
       gn_sum += gn;
-      {
+      if (hi > lo) {
         torch::NoGradGuard ng;
+        ++stats_taken;
         ent_sum += ent.mean().item<double>();
         if (use_kl) kl_sum += kl.mean().item<double>();
         clip_sum += ((torch::exp(logp - old) - 1).abs() > eps_low).to(torch::kFloat).mean().item<double>();
       }
     }
   }
-  if (S > 0 && steps_taken == 0) {
+  if (S_job > 0 && steps_taken == 0) {
     if (++im.consecutive_bad >= cfg_.max_bad_updates)
       throw TrainingError(fmt::format(
           "{} consecutive updates had non-finite policy outputs, losses or gradients (last: update {}); training "
@@ -640,22 +757,45 @@ UpdateStats Trainer::update() {
   }
   if (steps_taken > 0) {
     st.loss = loss_sum / steps_taken;
-    st.entropy = ent_sum / steps_taken;
-    st.kl = kl_sum / steps_taken;
-    st.clip_frac = clip_sum / steps_taken;
+    st.entropy = stats_taken ? ent_sum / stats_taken : 0;
+    st.kl = stats_taken ? kl_sum / stats_taken : 0;
+    st.clip_frac = stats_taken ? clip_sum / stats_taken : 0;
     st.grad_norm = gn_sum / steps_taken;
+  }
+  if (multi) {
+    // Rank 0's log describes the whole job: returns, outcomes and sample statistics over
+    // every rank (learner Elo stays rank 0's: it follows rank 0's matches only).
+    std::vector<double> v{returns.sum().item<double>(), static_cast<double>(R), static_cast<double>(wins),
+                          static_cast<double>(draws), static_cast<double>(finished),
+                          st.entropy * stats_taken, st.kl * stats_taken, st.clip_frac * stats_taken,
+                          static_cast<double>(stats_taken)};
+    dist_->all_reduce_sum(v, "gathering update statistics");
+    st.mean_return = v[0] / std::max(1.0, v[1]);
+    st.train_win = v[4] > 0 ? v[2] / v[4] : 0;
+    st.train_draw = v[4] > 0 ? v[3] / v[4] : 0;
+    st.entropy = v[8] > 0 ? v[5] / v[8] : 0;
+    st.kl = v[8] > 0 ? v[6] / v[8] : 0;
+    st.clip_frac = v[8] > 0 ? v[7] / v[8] : 0;
   }
 
   ++update_;
   if (use_kl && cfg_.grpo.ref_every > 0 && update_ % cfg_.grpo.ref_every == 0) copy_parameters(im.ref, policy_);
   if (cfg_.opponents.enabled && update_ % cfg_.opponents.snapshot_every == 0) {
     const auto path = (fs::path(run_dir_) / "pool" / fmt::format("snap_{:07d}.pt", update_)).string();
-    save_checkpoint(path, policy_meta(), policy_);
+    if (is_main()) save_checkpoint(path, policy_meta(), policy_);
+    if (multi) {
+      // Ranks need not share rank 0's filesystem: each keeps the snapshot in memory.
+      PolicyNet snap(im.obs_dim, im.spec.action_space, cfg_.network, ppo);
+      copy_parameters(snap, policy_);
+      snap->to(im.device);
+      snap->eval();
+      im.snapshot_cache.insert_or_assign(path, snap);
+    }
     im.pool.push_back(path);
     while (static_cast<int>(im.pool.size()) > cfg_.opponents.pool_size) {
       im.snapshot_cache.erase(im.pool.front());
       std::error_code ec;
-      fs::remove(im.pool.front(), ec);
+      if (is_main()) fs::remove(im.pool.front(), ec);
       im.pool.erase(im.pool.begin());
     }
   }
@@ -663,7 +803,7 @@ UpdateStats Trainer::update() {
   st.samples = samples_;
   st.learner_elo = im.rating("learner");
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  st.sps = secs > 0 ? alive_buf.sum().item<double>() / secs : 0;
+  st.sps = secs > 0 ? job_samples / secs : 0;
   st.elapsed_s = elapsed_before_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - im.start).count();
   return st;
 }
@@ -676,12 +816,16 @@ EvalResult Trainer::evaluate(int matches, const std::string& opponent, int repla
   auto opp = make_agent(opponent, cfg_.env);
   torch::NoGradGuard no_grad;
   policy_->eval();
-  for (int m = 0; m < matches; ++m) {
+  // Several ranks split the matches (same seeds and sides as one process would play);
+  // rank 0 plays the first ones and records their replays.
+  const int first = static_cast<int>(static_cast<int64_t>(matches) * rank() / world_size());
+  const int last = static_cast<int>(static_cast<int64_t>(matches) * (rank() + 1) / world_size());
+  for (int m = first; m < last; ++m) {
     const int side = m % std::max(1, im.spec.num_teams);
     std::vector<Agent*> agents(static_cast<size_t>(im.spec.num_teams), opp.get());
     agents[static_cast<size_t>(side)] = &learner;
     std::unique_ptr<ReplayWriter> writer;
-    if (m < replays && !replay_prefix.empty()) {
+    if (m < replays && !replay_prefix.empty() && is_main()) {
       ReplayHeader h;
       h.env_name = cfg_.env;
       h.env_options_yaml = im.game_yaml;
@@ -702,6 +846,13 @@ EvalResult Trainer::evaluate(int matches, const std::string& opponent, int repla
     else ++res.losses;
   }
   policy_->train();
+  if (distributed()) {
+    std::vector<double> v{static_cast<double>(res.wins), static_cast<double>(res.draws), static_cast<double>(res.losses)};
+    dist_->all_reduce_sum(v, "gathering evaluation results");
+    res.wins = static_cast<int>(v[0]);
+    res.draws = static_cast<int>(v[1]);
+    res.losses = static_cast<int>(v[2]);
+  }
   return res;
 }
 
@@ -722,12 +873,14 @@ void Trainer::write_metrics(const UpdateStats& s) {
 void Trainer::train(const std::function<bool(const UpdateStats&)>& on_update) {
   auto& im = *impl_;
   const auto ckpt_dir = fs::path(run_dir_) / "checkpoints";
-  fs::create_directories(ckpt_dir);
+  if (is_main()) fs::create_directories(ckpt_dir);
   auto budget_left = [&](const UpdateStats& s) {
     if (samples_ >= cfg_.total_steps) return false;
     return cfg_.time_budget_minutes <= 0 || s.elapsed_s < cfg_.time_budget_minutes * 60;
   };
   auto checkpoint = [&](const UpdateStats& s) {
+    if (distributed()) im.rank_rngs = dist_->all_gather(im.rng.state(), "gathering random states for a checkpoint");
+    if (!is_main()) return;
     save((ckpt_dir / checkpoint_name(update_)).string());
     auto all = checkpoints_in(ckpt_dir);
     for (size_t i = static_cast<size_t>(cfg_.keep_checkpoints); i < all.size(); ++i) fs::remove(all[i]);
@@ -740,16 +893,28 @@ void Trainer::train(const std::function<bool(const UpdateStats&)>& on_update) {
   last.elapsed_s = elapsed_before_s_;
   while (budget_left(last)) {
     UpdateStats s = update();
+    if (distributed()) {
+      // Ranks stop together: the time budget follows the slowest rank's clock.
+      std::vector<double> e{s.elapsed_s};
+      dist_->all_reduce_max(e, "agreeing on the elapsed time");
+      s.elapsed_s = e[0];
+    }
     const bool final_update = !budget_left(s);
     if ((cfg_.eval.every > 0 && s.update % cfg_.eval.every == 0) || final_update) {
       s.eval = evaluate(cfg_.eval.matches, cfg_.eval.opponent, cfg_.eval.replays,
                         (fs::path(run_dir_) / "replays" / fmt::format("eval_u{:07d}", s.update)).string());
       s.evaluated = true;
     }
-    write_metrics(s);
+    if (is_main()) write_metrics(s);
     if (s.update % cfg_.checkpoint_every == 0 || final_update) checkpoint(s);
     last = s;
-    if (on_update && !on_update(s)) {
+    bool stop = on_update && !on_update(s);
+    if (distributed()) {
+      std::vector<double> v{stop ? 1.0 : 0.0};
+      dist_->all_reduce_max(v, "agreeing whether to stop");
+      stop = v[0] > 0;
+    }
+    if (stop) {
       checkpoint(s);
       break;
     }

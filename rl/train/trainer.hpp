@@ -15,6 +15,9 @@
 namespace ludus::rl {
 
 struct CheckpointMeta;
+namespace dist {
+class Context;
+}
 
 // Training cannot go on (repeated non-finite updates, a game that breaks its contract).
 class TrainingError : public std::runtime_error {
@@ -44,12 +47,21 @@ struct UpdateStats {
   EvalResult eval;
 };
 
+// With a multi-process `dist` context (world size > 1), every rank constructs a Trainer
+// and calls the same methods in the same order: each rank runs grpo.groups groups of its
+// own envs (seeds offset by rank), gradients are averaged over all ranks before every
+// optimizer step, so parameters and optimizer state stay identical on every rank.
+// Rank 0 alone writes the run directory (config, metrics, checkpoints, replays,
+// self-play snapshots); evaluation matches are split over the ranks.
 class Trainer {
  public:
   // A fresh run: creates the run directory and writes its effective config.
-  static std::unique_ptr<Trainer> create(const TrainConfig& config);
-  // Continues the run in `run_dir` from its latest readable checkpoint.
-  static std::unique_ptr<Trainer> resume(const std::string& run_dir);
+  static std::unique_ptr<Trainer> create(const TrainConfig& config, std::shared_ptr<dist::Context> dist = nullptr);
+  // Continues the run in `run_dir` from its latest readable checkpoint (any world size;
+  // every rank reads run_dir).
+  static std::unique_ptr<Trainer> resume(const std::string& run_dir, std::shared_ptr<dist::Context> dist = nullptr);
+  // The effective config of the run in `run_dir`.
+  static TrainConfig run_config(const std::string& run_dir);
   ~Trainer();
 
   // Trains until total_steps or the time budget; `on_update` (optional) sees each update
@@ -64,19 +76,25 @@ class Trainer {
   const TrainConfig& config() const { return cfg_; }
   PolicyNet policy() const { return policy_; }
   int64_t updates_done() const { return update_; }
-  int64_t samples_done() const { return samples_; }
+  int64_t samples_done() const { return samples_; }  // over all ranks
+  int rank() const;
+  int world_size() const;
+  bool is_main() const { return rank() == 0; }
   // Routing of parameters to Muon/AdamW, as a table.
   std::string routing_table() const;
 
  private:
   struct Impl;
-  explicit Trainer(const TrainConfig& config);
+  Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist);
+  bool distributed() const;
+  void create_run_dir() const;
   void restore(const std::string& checkpoint_path);
   void write_metrics(const UpdateStats& s);
   // What a checkpoint of the current policy says about it (game, shapes, network).
   CheckpointMeta policy_meta() const;
 
   TrainConfig cfg_;
+  std::shared_ptr<dist::Context> dist_;
   std::string run_dir_;
   PolicyNet policy_{nullptr};
   int64_t update_ = 0, samples_ = 0;
