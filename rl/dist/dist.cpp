@@ -217,9 +217,9 @@ struct Context::Impl {
     } catch (const std::exception& e) {
       const std::string store_err = std::string(e.what()).substr(0, std::string(e.what()).find('\n'));
       if (!env.agent_store && env.rank != 0)
-        return fmt::format("{}: lost contact with rank 0: the rendezvous store it hosts at {} is unreachable ({}). "
+        return fmt::format("{}: lost contact with rank 0: the rendezvous store it hosts ({}:{}) is unreachable ({}). "
                            "c10d: {}",
-                           head, store_where(), store_err, first_line);
+                           head, env.master_addr, env.master_port, store_err, first_line);
       return fmt::format("{}: the rendezvous store at {} is unreachable ({}). c10d: {}", head, store_where(), store_err,
                          first_line);
     }
