@@ -131,6 +131,14 @@ struct Context::Impl {
   int64_t agree_round = 0;
   bool finished = false;
 
+  std::string prefix = "ludus/";  // + the restart count under torchrun, whose store outlives restarts
+
+  // A key of this job in the store.
+  template <class... Args>
+  std::string key(fmt::format_string<Args...> f, Args&&... args) const {
+    return prefix + fmt::format(f, std::forward<Args>(args)...);
+  }
+
   bool hosts_store() const { return env.rank == 0 && !env.agent_store; }
   std::string store_where() const {
     return fmt::format("{}:{} ({})", env.master_addr, env.master_port,
@@ -148,12 +156,12 @@ struct Context::Impl {
 
   void start_heartbeat() {
     heartbeat = std::thread([this] {
-      const std::string key = fmt::format("ludus/hb/{}", env.rank);
+      const std::string hb_key = key("hb/{}", env.rank);
       std::unique_lock<std::mutex> lock(hb_mutex);
       while (!hb_stop) {
         lock.unlock();
         try {
-          hb_store->add(key, 1);
+          hb_store->add(hb_key, 1);
         } catch (const std::exception&) {
           // The store is gone; the next collective or store access reports it.
         }
@@ -184,9 +192,9 @@ struct Context::Impl {
       std::vector<std::string> reports;
       for (int r = 0; r < W; ++r) {
         if (r == env.rank) continue;
-        const std::string key = fmt::format("ludus/failed/{}", r);
-        if (store->check({key})) {
-          const auto v = store->get(key);
+        const std::string failed_key = key("failed/{}", r);
+        if (store->check({failed_key})) {
+          const auto v = store->get(failed_key);
           reports.push_back(fmt::format("rank {} failed: {}", r, std::string(v.begin(), v.end())));
         }
       }
@@ -196,11 +204,11 @@ struct Context::Impl {
         return s;
       }
       std::vector<int64_t> before(static_cast<size_t>(W)), after(static_cast<size_t>(W));
-      for (int r = 0; r < W; ++r) before[static_cast<size_t>(r)] = store->add(fmt::format("ludus/hb/{}", r), 0);
+      for (int r = 0; r < W; ++r) before[static_cast<size_t>(r)] = store->add(key("hb/{}", r), 0);
       std::this_thread::sleep_for(3 * hb_interval);
       std::vector<int> stale;
       for (int r = 0; r < W; ++r) {
-        after[static_cast<size_t>(r)] = store->add(fmt::format("ludus/hb/{}", r), 0);
+        after[static_cast<size_t>(r)] = store->add(key("hb/{}", r), 0);
         if (r != env.rank && after[static_cast<size_t>(r)] == before[static_cast<size_t>(r)]) stale.push_back(r);
       }
       store->setTimeout(to_ms(options.timeout_s));
@@ -236,6 +244,7 @@ Context::Context(const LaunchEnv& env, const DistOptions& options)
   auto& im = *impl_;
   im.env = env;
   im.options = options;
+  if (const char* restart = std::getenv("TORCHELASTIC_RESTART_COUNT")) im.prefix = fmt::format("ludus/{}/", restart);
   im.hb_interval = std::chrono::milliseconds(
       static_cast<int64_t>(std::clamp(options.timeout_s / 10.0, 0.05, 1.0) * 1000.0));
   const auto t0 = Clock::now();
@@ -253,9 +262,9 @@ Context::Context(const LaunchEnv& env, const DistOptions& options)
   im.start_heartbeat();
 
   // Join: every rank announces itself; a rank that never comes is named.
-  im.store->set(fmt::format("ludus/joined/{}", rank_), std::vector<uint8_t>{1});
+  im.store->set(im.key("joined/{}", rank_), std::vector<uint8_t>{1});
   std::vector<std::string> keys;
-  for (int r = 0; r < world_size_; ++r) keys.push_back(fmt::format("ludus/joined/{}", r));
+  for (int r = 0; r < world_size_; ++r) keys.push_back(im.key("joined/{}", r));
   try {
     im.store->wait(keys, to_ms(options.join_timeout_s));
   } catch (const std::exception&) {
@@ -284,7 +293,7 @@ Context::Context(const LaunchEnv& env, const DistOptions& options)
     // The process group's keys live under their own prefix; its rendezvous is quick now
     // that every rank has joined.
     im.pg_store->setTimeout(to_ms(options.timeout_s));
-    im.pg = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>("ludus/pg", im.pg_store),
+    im.pg = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>(im.key("pg"), im.pg_store),
                                                         rank_, world_size_, pg_options);
   } catch (const std::exception& e) {
     const std::string why = im.diagnose("connecting the Gloo process group", seconds_since(t0), e.what());
@@ -415,7 +424,7 @@ void Context::agree(const std::string& what, const std::string& error) {
   auto& im = *impl_;
   const int64_t round = ++im.agree_round;
   std::vector<std::string> keys;
-  for (int r = 0; r < world_size_; ++r) keys.push_back(fmt::format("ludus/agree/{}/{}", round, r));
+  for (int r = 0; r < world_size_; ++r) keys.push_back(im.key("agree/{}/{}", round, r));
   std::string failures;
   guarded(what, [&] {
     im.store->set(keys[static_cast<size_t>(rank_)], std::vector<uint8_t>(error.begin(), error.end()));
@@ -432,7 +441,7 @@ void Context::report_failure(const std::string& message) noexcept {
   if (!impl_) return;
   try {
     impl_->store->setTimeout(std::chrono::milliseconds(2000));
-    impl_->store->set(fmt::format("ludus/failed/{}", rank_), std::vector<uint8_t>(message.begin(), message.end()));
+    impl_->store->set(impl_->key("failed/{}", rank_), std::vector<uint8_t>(message.begin(), message.end()));
   } catch (...) {
     // Nobody to tell: the store is gone with its host.
   }
@@ -444,11 +453,11 @@ void Context::finish() {
   im.finished = true;
   im.stop_heartbeat();
   try {
-    im.store->set(fmt::format("ludus/left/{}", rank_), std::vector<uint8_t>{1});
+    im.store->set(im.key("left/{}", rank_), std::vector<uint8_t>{1});
     if (im.hosts_store()) {
       // The others may still be reading from the store this process hosts.
       std::vector<std::string> keys;
-      for (int r = 0; r < world_size_; ++r) keys.push_back(fmt::format("ludus/left/{}", r));
+      for (int r = 0; r < world_size_; ++r) keys.push_back(im.key("left/{}", r));
       im.store->wait(keys, to_ms(options_.timeout_s));
     }
   } catch (const std::exception& e) {
