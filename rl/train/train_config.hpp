@@ -107,10 +107,13 @@ struct EvalConfig {
 struct DistConfig {
   double timeout_s = 60;        // a rank waits this long for the others in a collective
   double join_timeout_s = 300;  // every rank must have started within this long
+  bool same_games = false;      // a check: every rank samples rank 0's games
   void visit(OptionVisitor& v) {
     v.value("timeout_s", timeout_s, 0.1, 86400.0,
             "multi-process: longest wait for another rank (a dead or hung rank fails the job after this)");
     v.value("join_timeout_s", join_timeout_s, 0.1, 86400.0, "multi-process: longest wait for every rank to start");
+    v.value("same_games", same_games,
+            "multi-process check: every rank plays rank 0's games, so the job trains exactly like one process");
   }
 };
 

@@ -210,7 +210,7 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   }
   im.opt = std::make_unique<optim::HybridOptimizer>(policy_->named_parameters(), ho);
   // Rank r's envs and samples come from its own stream (rank 0's is the single-process one).
-  im.rng.seed(cfg_.seed * 0x9E3779B97F4A7C15ull + 17 + static_cast<uint64_t>(rank()) * 0xD1B54A32D192ED03ull);
+  im.rng.seed(cfg_.seed * 0x9E3779B97F4A7C15ull + 17 + static_cast<uint64_t>(stream_rank()) * 0xD1B54A32D192ED03ull);
   im.start = std::chrono::steady_clock::now();
 }
 
@@ -219,6 +219,7 @@ Trainer::~Trainer() = default;
 int Trainer::rank() const { return dist_ ? dist_->rank() : 0; }
 int Trainer::world_size() const { return dist_ ? dist_->world_size() : 1; }
 bool Trainer::distributed() const { return dist_ && dist_->world_size() > 1; }
+int Trainer::stream_rank() const { return cfg_.dist.same_games ? 0 : rank(); }
 
 std::string Trainer::routing_table() const { return impl_->opt->routing_table(); }
 
@@ -316,7 +317,7 @@ void Trainer::restore(const std::string& path) {
       std::memcpy(st.data(), rngs.contiguous().data_ptr<int64_t>() + 4 * rank(), sizeof st);
       im.rng.set_state(st);
     } else {
-      im.rng.seed((cfg_.seed * 0x9E3779B97F4A7C15ull + 17 + static_cast<uint64_t>(rank()) * 0xD1B54A32D192ED03ull) ^
+      im.rng.seed((cfg_.seed * 0x9E3779B97F4A7C15ull + 17 + static_cast<uint64_t>(stream_rank()) * 0xD1B54A32D192ED03ull) ^
                   (static_cast<uint64_t>(update_) * 0xA0761D6478BD642Full));
     }
   }

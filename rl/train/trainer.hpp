@@ -87,6 +87,8 @@ class Trainer {
   struct Impl;
   Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist);
   bool distributed() const;
+  // Whose sampler stream this rank follows: its own, or rank 0's (dist.same_games).
+  int stream_rank() const;
   void create_run_dir() const;
   void restore(const std::string& checkpoint_path);
   void write_metrics(const UpdateStats& s);

@@ -230,6 +230,36 @@ TEST(Dist, TwoRanksTrainInLockstepAndOnlyRankZeroWrites) {
   fs::remove_all(dir);
 }
 
+// The evaluation columns (win, draw, loss, low, high) of metrics.csv at `update`.
+std::vector<std::string> eval_columns(const std::string& run, int update) {
+  std::ifstream in(run + "/metrics.csv");
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) f.push_back(c);
+    while (f.size() < 19) f.emplace_back();  // trailing empty columns
+    if (f[0] == std::to_string(update)) return {f.end() - 5, f.end()};
+  }
+  return {};
+}
+
+TEST(Dist, TwoRanksPlayingTheSameGamesTrainExactlyLikeOneProcess) {
+  // Both ranks sample rank 0's games: the job's batch is one process's batch twice, whose
+  // mean loss and gradients are one process's, so every step must match it bit for bit.
+  const auto dir = temp_dir("same");
+  run_job(2, {"train", dir + "/two", "3", "20", dir + "/two", "dist.same_games=true", "eval.every=2"}, dir);
+  run_job(1, {"train", dir + "/one", "3", "20", dir + "/one", "eval.every=2"}, dir);
+  const auto two = load_params(dir + "/two_rank0.pt");
+  expect_identical(two, load_params(dir + "/two_rank1.pt"), "rank 0 vs rank 1");
+  expect_identical(two, load_params(dir + "/one_rank0.pt"), "2 ranks on the same games vs 1 process");
+  // Evaluation split over the ranks counts the same matches one process plays.
+  const auto e2 = eval_columns(dir + "/two", 2), e1 = eval_columns(dir + "/one", 2);
+  ASSERT_EQ(e1.size(), 5u);
+  EXPECT_FALSE(e1[0].empty()) << "update 2 was evaluated";
+  EXPECT_EQ(e2, e1);
+  fs::remove_all(dir);
+}
+
 TEST(Dist, ResumeIsExactWithTheSameWorldSizeAndWorksWithAnother) {
   const auto dir = temp_dir("resume");
   run_job(2, {"train", dir + "/a", "4", "20", dir + "/a"}, dir);

@@ -1,7 +1,8 @@
 // One rank of the multi-process tests (rl_dist_test starts several): joins the job the
 // launcher variables describe, trains or steps, and writes its parameters to a file.
 //
-//   rl_dist_worker train RUN_DIR UPDATES TIMEOUT_S OUT   trains a new run for UPDATES updates
+//   rl_dist_worker train RUN_DIR UPDATES TIMEOUT_S OUT [KEY=VALUE...]
+//                                                         trains a new run for UPDATES updates
 //   rl_dist_worker resume RUN_DIR UPDATES TIMEOUT_S OUT  continues RUN_DIR up to UPDATES updates
 //   rl_dist_worker step - STEPS TIMEOUT_S OUT            STEPS optimizer steps on a fixed batch,
 //                                                         split over the ranks
@@ -23,7 +24,7 @@ namespace {
 
 using namespace ludus;
 
-rl::TrainConfig small_config(const std::string& run_dir, double timeout_s) {
+rl::TrainConfig small_config(const std::string& run_dir, double timeout_s, const std::vector<std::string>& sets) {
   ConfigTree t = ConfigTree::from_string(R"(
 env: reach
 game: {team_size: 1, max_ticks: 30, target_score: 2, approach_reward: 0.1}
@@ -40,6 +41,7 @@ eval: {every: 0, matches: 4, replays: 1, opponent: lazy}
                                          "dist worker config");
   t.apply_override("run_dir=" + run_dir);
   t.apply_override(fmt::format("dist.timeout_s={}", timeout_s));
+  for (const auto& kv : sets) t.apply_override(kv);
   return bind_options<rl::TrainConfig>(t);
 }
 
@@ -91,13 +93,14 @@ void step_fixed_batch(rl::dist::Context& ctx, int steps, const std::string& out)
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    fmt::print(stderr, "usage: {} train|resume|step RUN_DIR UPDATES TIMEOUT_S OUT\n", argv[0]);
+  if (argc < 6) {
+    fmt::print(stderr, "usage: {} train|resume|step RUN_DIR UPDATES TIMEOUT_S OUT [KEY=VALUE...]\n", argv[0]);
     return 2;
   }
   const std::string mode = argv[1], run_dir = argv[2], out = argv[5];
   const int updates = std::atoi(argv[3]);
   const double timeout_s = std::atof(argv[4]);
+  const std::vector<std::string> sets(argv + 6, argv + argc);
   std::shared_ptr<rl::dist::Context> ctx;
   try {
     const auto env = rl::dist::launch_env_from_environment();
@@ -105,7 +108,7 @@ int main(int argc, char** argv) {
     if (mode == "step") {
       step_fixed_batch(*ctx, updates, out);
     } else {
-      auto trainer = mode == "train" ? rl::Trainer::create(small_config(run_dir, timeout_s), ctx)
+      auto trainer = mode == "train" ? rl::Trainer::create(small_config(run_dir, timeout_s, sets), ctx)
                                      : rl::Trainer::resume(run_dir, ctx);
       if (trainer->updates_done() < updates)
         trainer->train([&](const rl::UpdateStats& s) { return s.update < updates; });
