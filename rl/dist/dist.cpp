@@ -171,6 +171,8 @@ struct Context::Impl {
     });
   }
 
+  ~Impl() { stop_heartbeat(); }
+
   void stop_heartbeat() {
     {
       std::lock_guard<std::mutex> lock(hb_mutex);
@@ -316,6 +318,7 @@ Context::~Context() {
 
 template <class Fn>
 void Context::guarded(const std::string& what, Fn&& fn) {
+  if (!impl_->pg) throw DistError(fmt::format("rank {}: {}: this rank already failed and left the job", rank_, what));
   const auto t0 = Clock::now();
   try {
     fn();
@@ -439,9 +442,19 @@ void Context::agree(const std::string& what, const std::string& error) {
 
 void Context::report_failure(const std::string& message) noexcept {
   if (!impl_) return;
+  auto& im = *impl_;
   try {
-    impl_->store->setTimeout(std::chrono::milliseconds(2000));
-    impl_->store->set(impl_->key("failed/{}", rank_), std::vector<uint8_t>(message.begin(), message.end()));
+    im.store->setTimeout(std::chrono::milliseconds(2000));
+    im.store->set(im.key("failed/{}", rank_), std::vector<uint8_t>(message.begin(), message.end()));
+    // Closing this rank's connections wakes the others at once; when this process hosts
+    // the store, it stays up long enough for them to read why.
+    im.pg.reset();
+    if (!im.hosts_store()) return;
+    const auto deadline = Clock::now() + 5 * im.hb_interval + std::chrono::milliseconds(1000);
+    for (int r = 0; r < world_size_ && Clock::now() < deadline;) {
+      if (r == rank_ || im.store->check({im.key("failed/{}", r)}) || im.store->check({im.key("left/{}", r)})) ++r;
+      else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   } catch (...) {
     // Nobody to tell: the store is gone with its host.
   }

@@ -325,6 +325,21 @@ TEST(Dist, ARankThatFailsIsQuotedByTheOthers) {
   fs::remove_all(dir);
 }
 
+TEST(Dist, AnErrorInRankZeroMidTrainingIsQuotedByTheOthers) {
+  // Rank 0 hosts the store: it must stay up long enough for rank 1 to read why it stops.
+  const auto dir = temp_dir("midfail");
+  auto ranks = start_ranks(2, {"train", dir + "/run", "100", "20", dir + "/p", "fail=0:2"}, dir);
+  const auto t0 = Clock::now();
+  const int s0 = wait_rank(ranks[0], 60), s1 = wait_rank(ranks[1], 60);
+  const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+  EXPECT_TRUE(WIFEXITED(s0) && WEXITSTATUS(s0) == 1) << read_file(ranks[0].log);
+  const auto log1 = read_file(ranks[1].log);
+  EXPECT_TRUE(WIFEXITED(s1) && WEXITSTATUS(s1) == 1) << log1;
+  EXPECT_THAT(log1, HasSubstr("rank 0 failed: injected failure after update 2"));
+  EXPECT_LT(took, 20) << "rank 1 learnt of the failure before its timeout (20 s)";
+  fs::remove_all(dir);
+}
+
 #endif
 
 }  // namespace

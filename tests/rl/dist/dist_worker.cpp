@@ -1,8 +1,9 @@
 // One rank of the multi-process tests (rl_dist_test starts several): joins the job the
 // launcher variables describe, trains or steps, and writes its parameters to a file.
 //
-//   rl_dist_worker train RUN_DIR UPDATES TIMEOUT_S OUT [KEY=VALUE...]
+//   rl_dist_worker train RUN_DIR UPDATES TIMEOUT_S OUT [KEY=VALUE...] [fail=RANK:UPDATE]
 //                                                         trains a new run for UPDATES updates
+//                                                         (rank RANK throws after update UPDATE)
 //   rl_dist_worker resume RUN_DIR UPDATES TIMEOUT_S OUT  continues RUN_DIR up to UPDATES updates
 //   rl_dist_worker step - STEPS TIMEOUT_S OUT            STEPS optimizer steps on a fixed batch,
 //                                                         split over the ranks
@@ -10,6 +11,7 @@
 #include <fmt/core.h>
 
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -100,7 +102,17 @@ int main(int argc, char** argv) {
   const std::string mode = argv[1], run_dir = argv[2], out = argv[5];
   const int updates = std::atoi(argv[3]);
   const double timeout_s = std::atof(argv[4]);
-  const std::vector<std::string> sets(argv + 6, argv + argc);
+  std::vector<std::string> sets;
+  int fail_rank = -1, fail_update = -1;
+  for (int i = 6; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("fail=", 0) == 0) {
+      fail_rank = std::atoi(a.c_str() + 5);
+      fail_update = std::atoi(a.c_str() + a.find(':') + 1);
+    } else {
+      sets.push_back(a);
+    }
+  }
   std::shared_ptr<rl::dist::Context> ctx;
   try {
     const auto env = rl::dist::launch_env_from_environment();
@@ -111,7 +123,11 @@ int main(int argc, char** argv) {
       auto trainer = mode == "train" ? rl::Trainer::create(small_config(run_dir, timeout_s, sets), ctx)
                                      : rl::Trainer::resume(run_dir, ctx);
       if (trainer->updates_done() < updates)
-        trainer->train([&](const rl::UpdateStats& s) { return s.update < updates; });
+        trainer->train([&](const rl::UpdateStats& s) {
+          if (ctx->rank() == fail_rank && s.update == fail_update)
+            throw std::runtime_error(fmt::format("injected failure after update {}", s.update));
+          return s.update < updates;
+        });
       write_params(trainer->policy()->parameters(), out, ctx->rank());
     }
     ctx->finish();
