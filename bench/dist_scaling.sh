@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Training throughput with 1 and 2 processes on this machine (BENCHMARKS.md, "Multi-process
-# training"): `ludus train` on the embedded Reach 1v1 defaults, no evaluation until the end,
+# training"): `ludus train` on the embedded Reach 1v1 defaults (one torch/env thread per
+# process, the fastest setting on a 2-core machine), no evaluation until the end,
 # SPS = learner agent-steps over all ranks per second, from the second update to the last
 # (the first carries start-up). Usage: bench/dist_scaling.sh build/bin/ludus WORKDIR [REPEATS]
 set -eu
@@ -29,7 +30,7 @@ run() {  # NAME NPROC THREADS GROUPS TOTAL_STEPS
 for i in $(seq "$repeats"); do
   echo "--- repeat $i"
   run "1proc-1thread-8groups" 1 1 8 300000
-  run "1proc-2threads-8groups" 1 2 8 300000
+  run "1proc-1thread-16groups" 1 1 16 600000
   run "2proc-1thread-8groups-each" 2 1 8 600000
   run "2proc-1thread-4groups-each" 2 1 4 300000
 done
