@@ -173,6 +173,20 @@ struct Context::Impl {
 
   ~Impl() { stop_heartbeat(); }
 
+  // Until every other rank has left or reported a failure, or `deadline`; true if all did.
+  bool wait_for_others(Clock::time_point deadline) {
+    for (int r = 0; r < env.world_size;) {
+      if (r == env.rank || store->check({key("failed/{}", r)}) || store->check({key("left/{}", r)})) {
+        ++r;
+      } else if (Clock::now() >= deadline) {
+        return false;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+    return true;
+  }
+
   void stop_heartbeat() {
     {
       std::lock_guard<std::mutex> lock(hb_mutex);
@@ -449,12 +463,7 @@ void Context::report_failure(const std::string& message) noexcept {
     // Closing this rank's connections wakes the others at once; when this process hosts
     // the store, it stays up long enough for them to read why.
     im.pg.reset();
-    if (!im.hosts_store()) return;
-    const auto deadline = Clock::now() + 5 * im.hb_interval + std::chrono::milliseconds(1000);
-    for (int r = 0; r < world_size_ && Clock::now() < deadline;) {
-      if (r == rank_ || im.store->check({im.key("failed/{}", r)}) || im.store->check({im.key("left/{}", r)})) ++r;
-      else std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    if (im.hosts_store()) im.wait_for_others(Clock::now() + 5 * im.hb_interval + std::chrono::milliseconds(1000));
   } catch (...) {
     // Nobody to tell: the store is gone with its host.
   }
@@ -467,12 +476,10 @@ void Context::finish() {
   im.stop_heartbeat();
   try {
     im.store->set(im.key("left/{}", rank_), std::vector<uint8_t>{1});
-    if (im.hosts_store()) {
-      // The others may still be reading from the store this process hosts.
-      std::vector<std::string> keys;
-      for (int r = 0; r < world_size_; ++r) keys.push_back(im.key("left/{}", r));
-      im.store->wait(keys, to_ms(options_.timeout_s));
-    }
+    // The others may still be reading from the store this process hosts.
+    if (im.hosts_store() && !im.wait_for_others(Clock::now() + to_ms(options_.timeout_s)))
+      fmt::print(stderr, "ludus: warning: rank {}: not every rank finished within dist.timeout_s ({:g} s)\n", rank_,
+                 options_.timeout_s);
   } catch (const std::exception& e) {
     fmt::print(stderr, "ludus: warning: rank {}: not every rank said goodbye: {}\n", rank_,
                std::string(e.what()).substr(0, std::string(e.what()).find('\n')));
