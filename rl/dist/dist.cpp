@@ -297,13 +297,24 @@ Context::Context(const LaunchEnv& env, const DistOptions& options)
   }
 
   auto pg_options = c10d::ProcessGroupGloo::Options::create(to_ms(options.timeout_s));
+  // Gloo's own connections: the interface GLOO_SOCKET_IFNAME names (as in PyTorch), loopback
+  // for a job on 127.x, else the address this machine's host name resolves to.
   const bool loopback = env.master_addr == "localhost" || env.master_addr.rfind("127.", 0) == 0;
-  if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname != nullptr && *ifname != '\0')
-    pg_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
-  else if (loopback)
-    pg_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-  else
-    pg_options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+  try {
+    if (ifname != nullptr && *ifname != '\0')
+      pg_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    else if (loopback)
+      pg_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    else
+      pg_options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  } catch (const std::exception& e) {
+    const std::string msg = e.what();
+    throw DistError(fmt::format("rank {}: no network device for Gloo ({}): {}", rank_,
+                                ifname != nullptr && *ifname != '\0' ? fmt::format("GLOO_SOCKET_IFNAME='{}'", ifname)
+                                                                      : "this machine's host name",
+                                msg.substr(0, msg.find('\n'))));
+  }
   pg_options->threads = 2;
   try {
     // The process group's keys live under their own prefix; its rendezvous is quick now
