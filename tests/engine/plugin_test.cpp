@@ -60,6 +60,12 @@ TEST(Plugin, ExampleRegistersItsGameAndBotAndPassesConformance) {
   EXPECT_GE(wins, 9);
 }
 
+TEST(Plugin, MinimalGameOfTheGuidePassesConformance) {
+  EXPECT_EQ(load_plugin(LUDUS_TEST_TUG_PLUGIN), std::vector<std::string>{"tug"});
+  for (const auto& check : run_conformance("tug", ConfigTree(), ConformanceOptions{}))
+    EXPECT_TRUE(check.passed) << check.name << ": " << check.detail;
+}
+
 TEST(Plugin, SecondLoadOfTheSameGameIsRefused) {
   load_plugin(LUDUS_TEST_PONG_PLUGIN);
   EXPECT_THAT(refusal(LUDUS_TEST_PONG_PLUGIN), HasSubstr("already loaded"));
