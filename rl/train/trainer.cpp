@@ -1,6 +1,8 @@
 // Trainer: rollouts, GRPO/PPO updates, opponents, evaluation, checkpoints, metrics.
 #include "trainer.hpp"
 
+#include "tb_events.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -116,6 +118,7 @@ struct Trainer::Impl {
   double best_eval = -1;
   int consecutive_bad = 0;
   std::chrono::steady_clock::time_point start;
+  std::unique_ptr<TensorBoardWriter> tb;  // run_dir/tb, opened at the first metrics row
 
   double& rating(const std::string& name) {
     auto it = ratings.find(name);
@@ -737,6 +740,23 @@ void Trainer::write_metrics(const UpdateStats& s) {
                        s.eval.low(), s.eval.high());
   else
     out << ",,,,,\n";
+
+  // The same numbers for TensorBoard (`tensorboard --logdir RUN_DIR/tb`), x axis = agent-steps.
+  auto& im = *impl_;
+  if (!im.tb) im.tb = std::make_unique<TensorBoardWriter>((fs::path(run_dir_) / "tb").string());
+  std::vector<std::pair<std::string, float>> v = {
+      {"train/mean_return", static_cast<float>(s.mean_return)}, {"train/win_rate", static_cast<float>(s.train_win)},
+      {"train/draw_rate", static_cast<float>(s.train_draw)},    {"train/elo", static_cast<float>(s.learner_elo)},
+      {"loss/total", static_cast<float>(s.loss)},               {"loss/entropy", static_cast<float>(s.entropy)},
+      {"loss/kl", static_cast<float>(s.kl)},                    {"loss/clip_frac", static_cast<float>(s.clip_frac)},
+      {"optim/grad_norm", static_cast<float>(s.grad_norm)},     {"optim/skipped", static_cast<float>(s.skipped)},
+      {"perf/sps", static_cast<float>(s.sps)}};
+  if (s.evaluated) {
+    v.emplace_back("eval/win_rate", static_cast<float>(s.eval.win_rate()));
+    v.emplace_back("eval/win_rate_low95", static_cast<float>(s.eval.low()));
+    v.emplace_back("eval/win_rate_high95", static_cast<float>(s.eval.high()));
+  }
+  im.tb->scalars(s.samples, v);
 }
 
 void Trainer::train(const std::function<bool(const UpdateStats&)>& on_update) {

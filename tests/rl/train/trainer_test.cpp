@@ -75,6 +75,11 @@ TEST(Trainer, ResumeAfterAStopIsBitExact) {
   EXPECT_EQ(metrics_without_timing(dir_a), metrics_without_timing(dir_b));
   EXPECT_EQ(a->samples_done(), c->samples_done());
   EXPECT_TRUE(fs::exists(fs::path(dir_b) / "pool")) << "self-play snapshots are written";
+  // TensorBoard: one event file per process (the first run and the resume).
+  int event_files = 0;
+  for (const auto& f : fs::directory_iterator(fs::path(dir_b) / "tb"))
+    event_files += f.path().filename().string().rfind("events.out.tfevents.", 0) == 0;
+  EXPECT_EQ(event_files, 2);
   fs::remove_all(dir_a);
   fs::remove_all(dir_b);
 }
