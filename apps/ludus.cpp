@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   CLI::App app{"ludus: physics games, agents, GRPO training and replays for game-AI research"};
   app.set_version_flag("--version", std::string("ludus ") + ludus::version());
   app.require_subcommand(1);
+  app.fallthrough();  // --plugin may come before or after the subcommand
   std::vector<std::string> plugins;
   app.add_option("--plugin", plugins, "load games from a plugin shared library (repeatable)")
       ->check(CLI::ExistingFile)

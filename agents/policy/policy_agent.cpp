@@ -2,6 +2,7 @@
 // "policy-sample:CHECKPOINT" (sampled actions).
 #include "policy_agent.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "ludus/rl/checkpoint.hpp"
@@ -23,6 +24,7 @@ std::unique_ptr<PolicyAgent> PolicyAgent::from_checkpoint(const std::string& pat
 
 void PolicyAgent::reset(const Env& env, int, uint64_t seed) {
   rng_.seed(seed);
+  calls_ = 0;
   const EnvSpec& s = env.spec();
   const auto& head = net_->head();
   if (s.obs_dim() != net_->obs_dim() || s.action_dim() != head.action_dim() || s.action_space.kind != head.kind)
@@ -35,6 +37,12 @@ void PolicyAgent::reset(const Env& env, int, uint64_t seed) {
 void PolicyAgent::act(const Env& env, const float* obs, std::span<const int> agent_ids, float* actions) {
   const EnvSpec& s = env.spec();
   const int64_t d = s.obs_dim(), n = static_cast<int64_t>(agent_ids.size()), adim = s.action_dim();
+  const bool decide = calls_++ % std::max(1, s.decision_interval) == 0 || held_.size() != static_cast<size_t>(n * adim);
+  if (!decide) {
+    for (int64_t k = 0; k < n; ++k)
+      std::copy_n(held_.data() + k * adim, adim, actions + agent_ids[static_cast<size_t>(k)] * adim);
+    return;
+  }
   rows_.resize(static_cast<size_t>(n * d));
   for (int64_t k = 0; k < n; ++k)
     std::copy_n(obs + agent_ids[static_cast<size_t>(k)] * d, d, rows_.data() + k * d);
@@ -46,6 +54,7 @@ void PolicyAgent::act(const Env& env, const float* obs, std::span<const int> age
   sampled_.resize(static_cast<size_t>(n * adim));
   std::vector<float> env_actions(static_cast<size_t>(n * adim));
   net_->head().sample(out, log_std, rng_, greedy_, sampled_.data(), env_actions.data());
+  held_ = env_actions;
   for (int64_t k = 0; k < n; ++k)
     std::copy_n(env_actions.data() + k * adim, adim, actions + agent_ids[static_cast<size_t>(k)] * adim);
 }

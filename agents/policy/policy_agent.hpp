@@ -29,6 +29,10 @@ class PolicyAgent final : public Agent {
   std::string label_;
   Rng rng_;
   std::vector<float> rows_, sampled_;
+  // The game reads actions only every spec().decision_interval ticks: the network runs at
+  // those ticks and its actions are repeated in between.
+  int64_t calls_ = 0;
+  std::vector<float> held_;
 };
 
 }  // namespace ludus

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "ludus/engine/plugin.hpp"
+
 namespace ludus {
 
 AgentRegistry& AgentRegistry::global() {
@@ -13,10 +15,39 @@ AgentRegistry& AgentRegistry::global() {
 }
 
 bool AgentRegistry::add(AgentEntry entry) {
+  if (holding_) {
+    held_.push_back(std::move(entry));
+    return true;
+  }
   if (find(entry.name)) return false;
   entries_.push_back(std::move(entry));
   return true;
 }
+
+// Agents a plugin registers are added only if the plugin is accepted (see PluginStage).
+struct AgentRegistryPluginStage {
+  static PluginStage make() {
+    auto& r = AgentRegistry::global();
+    PluginStage s;
+    s.begin = [&r] { r.holding_ = true, r.held_.clear(); };
+    s.check = [&r] {
+      for (size_t i = 0; i < r.held_.size(); ++i) {
+        const auto& name = r.held_[i].name;
+        bool twice = false;
+        for (size_t j = 0; j < i; ++j) twice = twice || r.held_[j].name == name;
+        if (r.find(name) || twice) throw std::runtime_error("agent '" + name + "' is already registered");
+      }
+    };
+    s.commit = [&r] {
+      r.holding_ = false;
+      for (auto& e : r.held_) r.entries_.push_back(std::move(e));
+      r.held_.clear();
+    };
+    s.discard = [&r] { r.holding_ = false, r.held_.clear(); };
+    return s;
+  }
+};
+[[maybe_unused]] static const bool agent_plugin_stage_added = (add_plugin_stage(AgentRegistryPluginStage::make()), true);
 
 const AgentEntry* AgentRegistry::find(const std::string& name) const {
   for (const auto& e : entries_)

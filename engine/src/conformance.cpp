@@ -201,6 +201,41 @@ class Checker {
              " continues identically; damaged snapshots refused";
     });
 
+    run("decision_interval", [&] {
+      const int k = spec.decision_interval;
+      if (k <= 1) return std::string("actions read every tick");
+      // From the same state at a tick between decisions, two different random actions
+      // must leave the game in the same state: trainers skip those ticks.
+      auto a = make(), b = make();
+      Buffers ba(spec), bb(spec);
+      a->reset(conf_.seed, ba.view());
+      Rng rng(conf_.seed + 6);
+      int checked = 0;
+      for (int64_t t = 0; t < std::min<int64_t>(spec.max_ticks - 1, 3 * static_cast<int64_t>(k)); ++t) {
+        if (a->tick() % k != 0) {
+          std::vector<uint8_t> snap, sa, sb;
+          a->save_state(snap);
+          b->load_state(snap);
+          auto x = random_actions(spec, rng), y = random_actions(spec, rng);
+          a->step(x.data(), ba.view());
+          b->step(y.data(), bb.view());
+          a->save_state(sa);
+          b->save_state(sb);
+          require(sa == sb && ba == bb, "actions at tick " + std::to_string(t) +
+                                            " (between decisions) changed the game; decision_interval is " +
+                                            std::to_string(k));
+          ++checked;
+        } else {
+          auto x = random_actions(spec, rng);
+          a->step(x.data(), ba.view());
+        }
+        if (ba.terminated || ba.truncated) break;
+      }
+      require(checked > 0, "no tick between decisions was reached");
+      return "actions between decisions ignored (" + std::to_string(checked) + " ticks, interval " +
+             std::to_string(k) + ")";
+    });
+
     run("vec_env_threads", [&] {
       auto build = [&](int threads) {
         std::vector<std::unique_ptr<Env>> envs;

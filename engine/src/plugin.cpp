@@ -3,9 +3,11 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 
@@ -15,22 +17,47 @@ namespace ludus {
 
 const char* host_abi_stamp() { return LUDUS_ABI_STAMP; }
 
+namespace {
+std::vector<PluginStage>& stages() {
+  static std::vector<PluginStage> s;
+  return s;
+}
+void run_stage(std::function<void()> PluginStage::*which) {
+  for (auto& st : stages())
+    if (st.*which) (st.*which)();
+}
+}  // namespace
+
+void add_plugin_stage(PluginStage stage) { stages().push_back(std::move(stage)); }
+
 std::vector<std::string> load_plugin(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) throw std::runtime_error(path + ": plugin file not found");
   const std::string abs = fs::absolute(path, ec).string();
+  // dlopen of a file already open returns it without running its registrations again.
+  static std::mutex loaded_mu;
+  static std::vector<std::string> loaded;
+  const std::string canonical = fs::weakly_canonical(abs, ec).string();
+  {
+    std::lock_guard lock(loaded_mu);
+    if (std::find(loaded.begin(), loaded.end(), canonical) != loaded.end())
+      throw std::runtime_error(path + ": plugin refused: this file is already loaded");
+  }
 
   auto& reg = EnvRegistry::global();
+  run_stage(&PluginStage::begin);
   reg.begin_capture(abs);
   void* handle = dlopen(abs.c_str(), RTLD_NOW | RTLD_LOCAL);
   auto captured = reg.end_capture();
   if (!handle) {
     const char* err = dlerror();
+    run_stage(&PluginStage::discard);
     throw std::runtime_error(path + ": cannot load plugin: " + (err ? err : "unknown error"));
   }
   auto refuse = [&](const std::string& why) {
     captured.clear();  // the entries' code lives in the library: drop them before closing it
+    run_stage(&PluginStage::discard);
     dlclose(handle);
     throw std::runtime_error(path + ": plugin refused: " + why);
   };
@@ -45,11 +72,15 @@ std::vector<std::string> load_plugin(const std::string& path) {
   std::vector<std::string> names;
   for (const auto& e : captured) names.push_back(e.name);
   try {
+    run_stage(&PluginStage::check);
     reg.commit(std::move(captured));
   } catch (const std::exception& e) {
-    captured.clear();
-    dlclose(handle);
-    throw std::runtime_error(std::string("plugin refused: ") + e.what());
+    refuse(e.what());
+  }
+  run_stage(&PluginStage::commit);
+  {
+    std::lock_guard lock(loaded_mu);
+    loaded.push_back(canonical);
   }
   // The handle stays open for the life of the process: registered code lives in it.
   return names;

@@ -112,6 +112,7 @@ void EnvSpec::validate() const {
   }
   if (!(tick_rate_hz > 0)) bad("tick rate must be positive");
   if (max_ticks < 1) bad("max_ticks must be >= 1");
+  if (decision_interval < 1) bad("decision_interval must be >= 1");
 }
 
 std::string EnvSpec::describe() const {
@@ -120,6 +121,7 @@ std::string EnvSpec::describe() const {
   for (size_t i = 0; i < obs_shape.size(); ++i) os << (i ? "," : "") << obs_shape[i];
   os << "] action=" << action_space.describe() << " tick_rate=" << tick_rate_hz
      << "Hz max_ticks=" << max_ticks;
+  if (decision_interval > 1) os << " decision_interval=" << decision_interval;
   return os.str();
 }
 

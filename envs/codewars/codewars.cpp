@@ -142,6 +142,7 @@ CodewarsEnv::CodewarsEnv(CodewarsOptions options) : options_(std::move(options))
   spec_.action_space = ActionSpace::discrete(macro::kCount);
   spec_.tick_rate_hz = kTickRateHz;
   spec_.max_ticks = max_ticks_;
+  spec_.decision_interval = options_.decision_ticks;
   spec_.validate();
   state_.squad_macro.assign(static_cast<size_t>(spec_.num_agents), 0);
   team_grid_.resize(static_cast<size_t>(kNumTeams * channels_ * grid_ * grid_));

@@ -1,6 +1,8 @@
 // Trainer: rollouts, GRPO/PPO updates, opponents, evaluation, checkpoints, metrics.
 #include "trainer.hpp"
 
+#include "tb_events.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -39,14 +41,15 @@ double EvalResult::low() const {
   const double n = wins + draws + losses, z = 1.96;
   if (n == 0) return 0;
   const double p = win_rate(), d = 1 + z * z / n;
-  return (p + z * z / (2 * n) - z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d;
+  // Exactly 0 at p = 0 (rounding would otherwise print "-0").
+  return std::max(0.0, (p + z * z / (2 * n) - z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d);
 }
 
 double EvalResult::high() const {
   const double n = wins + draws + losses, z = 1.96;
   if (n == 0) return 1;
   const double p = win_rate(), d = 1 + z * z / n;
-  return (p + z * z / (2 * n) + z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d;
+  return std::min(1.0, (p + z * z / (2 * n) + z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d);
 }
 
 namespace {
@@ -118,6 +121,7 @@ struct Trainer::Impl {
   int consecutive_bad = 0;
   std::vector<std::array<uint64_t, 4>> rank_rngs;  // multi-process: every rank's generator, for a checkpoint
   std::chrono::steady_clock::time_point start;
+  std::unique_ptr<TensorBoardWriter> tb;  // run_dir/tb, opened at the first metrics row
 
   double& rating(const std::string& name) {
     auto it = ratings.find(name);
@@ -385,7 +389,12 @@ UpdateStats Trainer::update() {
   const int G = cfg_.grpo.groups, K = cfg_.grpo.group_size, A = im.spec.num_agents;
   const int N = im.num_envs;
   const int64_t R = static_cast<int64_t>(im.learner_rows.size()), D = im.obs_dim, AD = im.adim;
-  const int64_t T = cfg_.rollout_ticks > 0 ? cfg_.rollout_ticks : im.spec.max_ticks;
+  // Rows of the rollout buffers are decisions: the policy acts at ticks that are multiples
+  // of the game's decision interval; the ticks between hold the action and add their
+  // rewards to that decision.
+  const int64_t ticks = cfg_.rollout_ticks > 0 ? cfg_.rollout_ticks : im.spec.max_ticks;
+  const int64_t every = std::max(1, im.spec.decision_interval);
+  const int64_t T = (ticks + every - 1) / every;
   const bool ppo = cfg_.algo == "ppo";
   const bool use_kl = cfg_.grpo.kl_coef > 0 && !ppo;
   const bool multi = distributed();
@@ -420,7 +429,9 @@ UpdateStats Trainer::update() {
     for (int g = 0; g < G; ++g) {
       Env& lead = im.vec->env(g * K);
       uint8_t te = 0, tr = 0;
-      const auto prefix = im.rng.below(static_cast<uint32_t>(cfg_.grpo.branch_max_ticks + 1));
+      // A whole number of decision intervals, so the members start at a decision tick.
+      const auto prefix = im.rng.below(static_cast<uint32_t>(cfg_.grpo.branch_max_ticks / every + 1)) *
+                          static_cast<uint32_t>(every);
       for (uint32_t t = 0; t < prefix; ++t) {
         for (int a = 0; a < A; ++a) {
           const auto& sp = im.spec.action_space;
@@ -490,7 +501,7 @@ UpdateStats Trainer::update() {
   std::vector<int> outcome(static_cast<size_t>(N), 2);  // 1 win, 0 draw, -1 loss, 2 unfinished
   std::vector<float> acts(static_cast<size_t>(R * AD)), env_acts(static_cast<size_t>(R * AD));
   const auto log_std_dev = policy_->log_std();
-  int64_t t_used = 0;
+  int64_t t_used = 0, tick = 0;
   {
     torch::NoGradGuard no_grad;
     policy_->eval();
@@ -516,12 +527,7 @@ UpdateStats Trainer::update() {
       for (int64_t r = 0; r < R; ++r)
         std::copy_n(env_acts.data() + r * AD, AD, vec_act + im.learner_rows[static_cast<size_t>(r)] * AD);
 
-      // Opponents: bots in parallel (each reads its own env), networks batched.
-      im.bot_pool->parallel_for(N, [&](int64_t e) {
-        auto& bot = env_bot[static_cast<size_t>(e)];
-        if (bot) bot->act(im.vec->env(static_cast<int>(e)), im.vec->obs() + e * A * D, opp_ids[static_cast<size_t>(e)],
-                          vec_act + e * A * AD);
-      });
+      // Opponent networks act at decisions too (batched); their actions are held.
       for (const auto& [name, envs] : net_groups) {
         std::vector<int64_t> rows;
         for (int e : envs)
@@ -535,25 +541,42 @@ UpdateStats Trainer::update() {
         for (size_t k = 0; k < rows.size(); ++k) std::copy_n(oe.data() + k * AD, AD, vec_act + rows[k] * AD);
       }
 
-      im.vec->step();
-      const auto rew_all = torch::from_blob(const_cast<float*>(im.vec->rewards()), {static_cast<int64_t>(N) * A}, f32);
-      rew_buf[t].copy_(rew_all.index_select(0, im.learner_rows_t));
-      for (int64_t r = 0; r < R; ++r) {
-        const int e = im.row_env[static_cast<size_t>(r)];
-        if (env_done[static_cast<size_t>(e)]) continue;
-        const bool term = im.vec->terminated()[e] != 0, trunc = im.vec->truncated()[e] != 0;
-        if (term) term_buf[t][r] = 1.0f;
-        if (trunc && ppo) {
-          const auto fo = torch::from_blob(const_cast<float*>(im.vec->final_obs()) + im.learner_rows[static_cast<size_t>(r)] * D,
-                                           {1, D}, f32);
-          boot_buf[t][r] = policy_->value(fo.to(im.device)).to(torch::kCPU)[0];
+      // The ticks of this decision.
+      float* rew_t = rew_buf.data_ptr<float>() + t * R;
+      float* term_t = term_buf.data_ptr<float>() + t * R;
+      float* boot_t = boot_buf.data_ptr<float>() + t * R;
+      for (int64_t sub = 0; sub < every && tick < ticks; ++sub, ++tick) {
+        // Bots are asked every tick, as in a match (each reads its own env, in parallel).
+        im.bot_pool->parallel_for(N, [&](int64_t e) {
+          auto& bot = env_bot[static_cast<size_t>(e)];
+          if (bot && !env_done[static_cast<size_t>(e)])
+            bot->act(im.vec->env(static_cast<int>(e)), im.vec->obs() + e * A * D, opp_ids[static_cast<size_t>(e)],
+                     vec_act + e * A * AD);
+        });
+        im.vec->step();
+        const float* rew_all = im.vec->rewards();
+        for (int64_t r = 0; r < R; ++r) {
+          const int e = im.row_env[static_cast<size_t>(r)];
+          if (env_done[static_cast<size_t>(e)]) continue;
+          rew_t[r] += rew_all[im.learner_rows[static_cast<size_t>(r)]];
+          const bool term = im.vec->terminated()[e] != 0, trunc = im.vec->truncated()[e] != 0;
+          if (term) term_t[r] = 1.0f;
+          if (trunc && ppo) {
+            const auto fo = torch::from_blob(const_cast<float*>(im.vec->final_obs()) + im.learner_rows[static_cast<size_t>(r)] * D,
+                                             {1, D}, f32);
+            boot_t[r] = policy_->value(fo.to(im.device)).to(torch::kCPU)[0].item<float>();
+          }
         }
-      }
-      for (int e = 0; e < N; ++e) {
-        if (env_done[static_cast<size_t>(e)] || !(im.vec->terminated()[e] || im.vec->truncated()[e])) continue;
-        env_done[static_cast<size_t>(e)] = 1;
-        const int winner = im.vec->finished_result(e).winner, side = im.group_side[static_cast<size_t>(e / K)];
-        outcome[static_cast<size_t>(e)] = winner < 0 ? 0 : (winner == side ? 1 : -1);
+        bool all_done = true;
+        for (int e = 0; e < N; ++e) {
+          if (!env_done[static_cast<size_t>(e)] && (im.vec->terminated()[e] || im.vec->truncated()[e])) {
+            env_done[static_cast<size_t>(e)] = 1;
+            const int winner = im.vec->finished_result(e).winner, side = im.group_side[static_cast<size_t>(e / K)];
+            outcome[static_cast<size_t>(e)] = winner < 0 ? 0 : (winner == side ? 1 : -1);
+          }
+          all_done = all_done && env_done[static_cast<size_t>(e)] != 0;
+        }
+        if (all_done) break;
       }
     }
     // Rollouts cut by rollout_ticks bootstrap from the state they stopped in.
@@ -869,6 +892,23 @@ void Trainer::write_metrics(const UpdateStats& s) {
                        s.eval.low(), s.eval.high());
   else
     out << ",,,,,\n";
+
+  // The same numbers for TensorBoard (`tensorboard --logdir RUN_DIR/tb`), x axis = agent-steps.
+  auto& im = *impl_;
+  if (!im.tb) im.tb = std::make_unique<TensorBoardWriter>((fs::path(run_dir_) / "tb").string());
+  std::vector<std::pair<std::string, float>> v = {
+      {"train/mean_return", static_cast<float>(s.mean_return)}, {"train/win_rate", static_cast<float>(s.train_win)},
+      {"train/draw_rate", static_cast<float>(s.train_draw)},    {"train/elo", static_cast<float>(s.learner_elo)},
+      {"loss/total", static_cast<float>(s.loss)},               {"loss/entropy", static_cast<float>(s.entropy)},
+      {"loss/kl", static_cast<float>(s.kl)},                    {"loss/clip_frac", static_cast<float>(s.clip_frac)},
+      {"optim/grad_norm", static_cast<float>(s.grad_norm)},     {"optim/skipped", static_cast<float>(s.skipped)},
+      {"perf/sps", static_cast<float>(s.sps)}};
+  if (s.evaluated) {
+    v.emplace_back("eval/win_rate", static_cast<float>(s.eval.win_rate()));
+    v.emplace_back("eval/win_rate_low95", static_cast<float>(s.eval.low()));
+    v.emplace_back("eval/win_rate_high95", static_cast<float>(s.eval.high()));
+  }
+  im.tb->scalars(s.samples, v);
 }
 
 void Trainer::train(const std::function<bool(const UpdateStats&)>& on_update) {

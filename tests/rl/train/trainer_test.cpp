@@ -75,6 +75,11 @@ TEST(Trainer, ResumeAfterAStopIsBitExact) {
   EXPECT_EQ(metrics_without_timing(dir_a), metrics_without_timing(dir_b));
   EXPECT_EQ(a->samples_done(), c->samples_done());
   EXPECT_TRUE(fs::exists(fs::path(dir_b) / "pool")) << "self-play snapshots are written";
+  // TensorBoard: one event file per process (the first run and the resume).
+  int event_files = 0;
+  for (const auto& f : fs::directory_iterator(fs::path(dir_b) / "tb"))
+    event_files += f.path().filename().string().rfind("events.out.tfevents.", 0) == 0;
+  EXPECT_EQ(event_files, 2);
   fs::remove_all(dir_a);
   fs::remove_all(dir_b);
 }
@@ -98,6 +103,34 @@ TEST(Trainer, EvaluationCountsEveryMatch) {
   EXPECT_LE(e.low(), e.win_rate());
   EXPECT_GE(e.high(), e.win_rate());
   EXPECT_TRUE(fs::exists(fs::path(dir) / "replays" / "e_m0.rpl"));
+  fs::remove_all(dir);
+}
+
+// A game that reads actions every 60 ticks (Codewars) gets one sample per decision, not
+// per tick: 600 ticks are at most 10 decisions per learner squad.
+TEST(Trainer, OneSamplePerDecisionOfTheGame) {
+  const auto dir = temp_dir("decisions");
+  ConfigTree t = ConfigTree::from_string(R"(
+env: codewars
+game: {size: duel, max_ticks: 600, decision_ticks: 60, obs_grid: 4}
+threads: 1
+total_steps: 1
+epochs: 1
+minibatches: 1
+network: {hidden: 16, layers: 1}
+grpo: {groups: 2, group_size: 2, drop_degenerate: false}
+opponents: {bots: "rush"}
+eval: {every: 0, matches: 2, replays: 0, opponent: rush}
+)",
+                                         "test config");
+  t.apply_override("run_dir=" + dir);
+  auto tr = Trainer::create(bind_options<TrainConfig>(t));
+  const UpdateStats s = tr->update();
+  const int envs = 4, squads = 1, decisions = 600 / 60;
+  EXPECT_GE(s.samples, envs * squads);
+  EXPECT_LE(s.samples, envs * squads * decisions);
+  const auto e = tr->evaluate(2, "rush", 0, "");
+  EXPECT_EQ(e.wins + e.draws + e.losses, 2);
   fs::remove_all(dir);
 }
 

@@ -44,7 +44,11 @@ class AgentRegistry {
   std::vector<const AgentEntry*> entries() const;
 
  private:
+  friend struct AgentRegistryPluginStage;
   std::vector<AgentEntry> entries_;
+  // While a plugin loads, its agents wait here until the plugin is accepted.
+  bool holding_ = false;
+  std::vector<AgentEntry> held_;
 };
 
 // Builds an agent from "name" or "name:param" for game `env_name`; throws

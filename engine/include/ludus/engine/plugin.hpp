@@ -1,6 +1,7 @@
 // Plugins: shared libraries that register games with LUDUS_REGISTER_ENV when loaded.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,16 @@ const char* host_abi_stamp();
   extern "C" __attribute__((visibility("default"))) const char* ludus_plugin_abi() { \
     return LUDUS_ABI_STAMP;                                                      \
   }
+
+// Registries outside the engine (the agent registry in ludus::agents) hold back what a
+// plugin registers while it loads, like the env registry does: `begin` starts holding,
+// `check` throws std::runtime_error to refuse the plugin (a name already taken), then
+// either `commit` adds the held entries or `discard` drops them (before the library is
+// closed, since their code lives in it).
+struct PluginStage {
+  std::function<void()> begin, check, commit, discard;
+};
+void add_plugin_stage(PluginStage stage);
 
 // Loads a plugin and registers its games. Throws std::runtime_error naming the file
 // and the reason (not found, not a shared library, no or mismatched ABI stamp, a game

@@ -44,6 +44,11 @@ struct EnvSpec {
   double tick_rate_hz = 60.0;
   // An episode is truncated when it reaches this many ticks without terminating.
   int64_t max_ticks = 0;
+  // Actions are read only at ticks that are multiples of this (counted from the reset);
+  // at the ticks between, the game ignores them (1: every tick). Trainers ask the policy
+  // only at decision ticks, hold its action and add the rewards of the ticks between to
+  // that decision; players and the visualizer still step every tick.
+  int decision_interval = 1;
 
   int64_t obs_dim() const;
   int action_dim() const { return action_space.dim(); }
