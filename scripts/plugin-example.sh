@@ -45,7 +45,7 @@ step "the trained checkpoint plays"
 "$ludus" run --plugin "$pong" --env pong --set max_ticks=1500 --agents "policy:$work/run/best.pt,tracker" -n 2 \
   -o "$work/policy.rpl" | tail -1
 
-if "$ludus" watch --help > /dev/null 2>&1; then
+if "$ludus" --help | grep -qE "^ *watch( |$)"; then
   step "watch (offscreen window for 2 s) and a replay frame as PNG"
   SDL_VIDEODRIVER=offscreen "$ludus" watch --plugin "$pong" --env pong --agents tracker,random --quit-after 2
   "$ludus" replay "$work/pong.rpl" --plugin "$pong" --png "$work/pong.png" --tick 100
