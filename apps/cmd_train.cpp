@@ -2,10 +2,13 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "commands.hpp"
 #include "ludus/agents/match.hpp"
@@ -183,7 +186,8 @@ void add_train_commands(CLI::App& app) {
 
   struct EvalArgs {
     std::string checkpoint, opponent = "greedy", out;
-    int matches = 200, replays = 3;
+    std::vector<std::string> sets;
+    int matches = 200, replays = 3, threads = 2;
     uint64_t seed = 1000000;
     bool sample = false;
   };
@@ -197,45 +201,81 @@ void add_train_commands(CLI::App& app) {
   eval->add_option("--replays", ea->replays, "matches recorded as replays")->check(CLI::NonNegativeNumber);
   eval->add_option("--out", ea->out, "replay directory (default: next to the checkpoint)");
   eval->add_option("--seed", ea->seed, "seed of the first match");
+  eval->add_option("--set", ea->sets,
+                   "game option for the evaluation, key=value, over the checkpoint's training options "
+                   "(e.g. --set microticks=100 --set decision_ticks=1); the policy keeps its training decision "
+                   "interval");
+  eval->add_option("--threads", ea->threads, "matches played in parallel (one torch thread each)")
+      ->check(CLI::Range(1, 256));
   eval->add_flag("--sample", ea->sample, "sample actions instead of taking the most likely");
   eval->callback([ea] {
     auto ckpt = rl::load_checkpoint(ea->checkpoint);
-    const ConfigTree game = ConfigTree::from_string(ckpt.meta.game_yaml, ea->checkpoint + " (game options)");
-    auto env = make_env(ckpt.meta.env, game);
-    const EnvSpec& spec = env->spec();
-    PolicyAgent learner(ckpt.net, !ea->sample, ea->checkpoint);
-    auto opp = make_agent(ea->opponent, ckpt.meta.env);
+    ConfigTree game = ConfigTree::from_string(ckpt.meta.game_yaml, ea->checkpoint + " (game options)");
+    for (const auto& kv : ea->sets) game.apply_override(kv);
+    const std::string game_yaml = EnvRegistry::global().get(ckpt.meta.env).effective_options(game, false);
+    const int hold = trained_decision_interval(ckpt.meta);
+    const EnvSpec spec = make_env(ckpt.meta.env, game)->spec();
+    make_agent(ea->opponent, ckpt.meta.env);  // a bad opponent name fails here, before any thread starts
     const std::string out_dir = ea->out.empty() ? (std::filesystem::path(ea->checkpoint).parent_path() / "eval").string() : ea->out;
-    rl::EvalResult res;
-    for (int m = 0; m < ea->matches; ++m) {
-      const int side = m % spec.num_teams;
-      std::vector<Agent*> agents(static_cast<size_t>(spec.num_teams), opp.get());
-      agents[static_cast<size_t>(side)] = &learner;
-      std::unique_ptr<ReplayWriter> writer;
-      if (m < ea->replays) {
-        std::filesystem::create_directories(out_dir);
-        ReplayHeader h;
-        h.env_name = ckpt.meta.env;
-        h.env_options_yaml = ckpt.meta.game_yaml;
-        h.seed = ea->seed + static_cast<uint64_t>(m);
-        for (int t = 0; t < spec.num_teams; ++t) h.agents.push_back(t == side ? "policy" : ea->opponent);
-        h.ludus_version = version();
-        h.created_utc = utc_now();
-        const auto path = (std::filesystem::path(out_dir) / fmt::format("match{}.rpl", m)).string();
-        writer = std::make_unique<ReplayWriter>(path, h);
-        fmt::print("replay: {}\n", path);
+    if (ea->replays > 0) std::filesystem::create_directories(out_dir);
+    const int threads = std::min(ea->threads, ea->matches);
+    if (threads > 1) torch::set_num_threads(1);
+    std::vector<int> outcome(static_cast<size_t>(ea->matches), 0);  // 1 win, 0 draw, -1 loss
+    std::atomic<int> next{0};
+    std::mutex error_mu;
+    std::string error;
+    auto worker = [&] {
+      try {
+        auto env = make_env(ckpt.meta.env, game);
+        PolicyAgent learner(ckpt.net, !ea->sample, ea->checkpoint);
+        learner.hold_ticks(hold);
+        auto opp = make_agent(ea->opponent, ckpt.meta.env);
+        for (int m = next++; m < ea->matches; m = next++) {
+          const int side = m % spec.num_teams;
+          std::vector<Agent*> agents(static_cast<size_t>(spec.num_teams), opp.get());
+          agents[static_cast<size_t>(side)] = &learner;
+          std::unique_ptr<ReplayWriter> writer;
+          if (m < ea->replays) {
+            ReplayHeader h;
+            h.env_name = ckpt.meta.env;
+            h.env_options_yaml = game_yaml;
+            h.seed = ea->seed + static_cast<uint64_t>(m);
+            for (int t = 0; t < spec.num_teams; ++t) h.agents.push_back(t == side ? "policy" : ea->opponent);
+            h.ludus_version = version();
+            h.created_utc = utc_now();
+            writer = std::make_unique<ReplayWriter>(
+                (std::filesystem::path(out_dir) / fmt::format("match{}.rpl", m)).string(), h);
+          }
+          MatchOptions mo;
+          mo.seed = ea->seed + static_cast<uint64_t>(m);
+          mo.replay = writer.get();
+          const MatchResult r = run_match(*env, agents, mo);
+          outcome[static_cast<size_t>(m)] = r.winner == side ? 1 : r.winner < 0 ? 0 : -1;
+        }
+      } catch (const std::exception& e) {
+        std::lock_guard lock(error_mu);
+        if (error.empty()) error = e.what();
+        next = ea->matches;
       }
-      MatchOptions mo;
-      mo.seed = ea->seed + static_cast<uint64_t>(m);
-      mo.replay = writer.get();
-      const MatchResult r = run_match(*env, agents, mo);
-      if (r.winner == side) ++res.wins;
-      else if (r.winner < 0) ++res.draws;
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    if (!error.empty()) throw std::runtime_error(error);
+    for (int m = 0; m < std::min(ea->replays, ea->matches); ++m)
+      fmt::print("replay: {}\n", (std::filesystem::path(out_dir) / fmt::format("match{}.rpl", m)).string());
+    rl::EvalResult res;
+    for (int o : outcome) {
+      if (o > 0) ++res.wins;
+      else if (o == 0) ++res.draws;
       else ++res.losses;
     }
-    fmt::print("{} vs {} over {} matches: {} wins, {} draws, {} losses; win rate {:.1f}% (95% CI {:.1f}-{:.1f}%)\n",
+    const int decided = res.wins + res.losses;
+    fmt::print("{} vs {} over {} matches: {} wins, {} draws, {} losses; win rate {:.1f}% (95% CI {:.1f}-{:.1f}%), "
+               "{:.1f}% of decided\n",
                ea->checkpoint, ea->opponent, ea->matches, res.wins, res.draws, res.losses, 100 * res.win_rate(),
-               100 * res.low(), 100 * res.high());
+               100 * res.low(), 100 * res.high(), decided > 0 ? 100.0 * res.wins / decided : 0.0);
   });
 }
 

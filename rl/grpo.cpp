@@ -78,9 +78,17 @@ torch::Tensor stepwise_group_advantages(const torch::Tensor& return_to_go, const
   return torch::stack(rows);
 }
 
-torch::Tensor returns_to_go(const torch::Tensor& rewards, const torch::Tensor& alive) {
+torch::Tensor returns_to_go(const torch::Tensor& rewards, const torch::Tensor& alive, double gamma) {
   const auto masked = (rewards * alive).to(torch::kFloat);
-  return masked.flip({0}).cumsum(0).flip({0}) * alive;
+  if (gamma == 1.0) return masked.flip({0}).cumsum(0).flip({0}) * alive;
+  // G_t = r_t + gamma * G_{t+1}, from the last row back.
+  auto out = torch::zeros_like(masked);
+  auto running = torch::zeros_like(masked[0]);
+  for (int64_t t = masked.size(0) - 1; t >= 0; --t) {
+    running = masked[t] + gamma * running;
+    out[t] = running;
+  }
+  return out * alive;
 }
 
 torch::Tensor gae(const torch::Tensor& rewards, const torch::Tensor& values, const torch::Tensor& alive,

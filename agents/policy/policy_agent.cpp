@@ -3,11 +3,22 @@
 #include "policy_agent.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <stdexcept>
 
+#include "ludus/engine/registry.hpp"
 #include "ludus/rl/checkpoint.hpp"
 
 namespace ludus {
+
+int trained_decision_interval(const rl::CheckpointMeta& meta) {
+  if (meta.game_yaml.empty()) return 1;
+  try {
+    return make_env(meta.env, ConfigTree::from_string(meta.game_yaml, "checkpoint game options"))->spec().decision_interval;
+  } catch (const std::exception&) {
+    return 1;  // the game is not registered here (yet): the caller's game check reports that
+  }
+}
 
 PolicyAgent::PolicyAgent(rl::PolicyNet net, bool greedy, std::string label)
     : net_(std::move(net)), greedy_(greedy), label_(std::move(label)) {}
@@ -19,7 +30,9 @@ std::unique_ptr<PolicyAgent> PolicyAgent::from_checkpoint(const std::string& pat
   if (ckpt.meta.env != env_name)
     throw std::invalid_argument(path + ": checkpoint was trained on '" + ckpt.meta.env + "', not '" + env_name + "'");
   ckpt.net->eval();
-  return std::make_unique<PolicyAgent>(ckpt.net, greedy, path);
+  auto agent = std::make_unique<PolicyAgent>(ckpt.net, greedy, path);
+  agent->hold_ticks(trained_decision_interval(ckpt.meta));
+  return agent;
 }
 
 void PolicyAgent::reset(const Env& env, int, uint64_t seed) {
@@ -37,7 +50,8 @@ void PolicyAgent::reset(const Env& env, int, uint64_t seed) {
 void PolicyAgent::act(const Env& env, const float* obs, std::span<const int> agent_ids, float* actions) {
   const EnvSpec& s = env.spec();
   const int64_t d = s.obs_dim(), n = static_cast<int64_t>(agent_ids.size()), adim = s.action_dim();
-  const bool decide = calls_++ % std::max(1, s.decision_interval) == 0 || held_.size() != static_cast<size_t>(n * adim);
+  const int every = std::lcm(std::max(1, s.decision_interval), hold_ticks_);
+  const bool decide = calls_++ % every == 0 || held_.size() != static_cast<size_t>(n * adim);
   if (!decide) {
     for (int64_t k = 0; k < n; ++k)
       std::copy_n(held_.data() + k * adim, adim, actions + agent_ids[static_cast<size_t>(k)] * adim);

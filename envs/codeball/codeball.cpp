@@ -17,7 +17,7 @@ using namespace constants;
 
 namespace {
 
-constexpr uint32_t kSnapshotMagic = 0x31424443;  // "CDB1"
+constexpr uint32_t kSnapshotMagic = 0x32424443;  // "CDB2": GameState + the held actions
 constexpr float kPosX = 1.0f / 30, kPosY = 1.0f / 20, kPosZ = 1.0f / 50, kVel = 1.0f / 50;
 
 int obs_dim_for(int team_size) { return 12 + 9 + 8 * (2 * team_size - 1) + 8 + 4; }
@@ -40,6 +40,7 @@ CodeballEnv::CodeballEnv(CodeballOptions options) : options_(std::move(options))
     spec_.action_space = ActionSpace::box({-30, -30, -30, 0, 0}, {30, 30, 30, 15, 1});
   spec_.tick_rate_hz = TICKS_PER_SECOND;
   spec_.max_ticks = options_.max_ticks;
+  spec_.decision_interval = options_.decision_ticks;
   spec_.validate();
   state_.num_robots = n;
   if (options_.collision == "bullet") {
@@ -68,6 +69,7 @@ void CodeballEnv::reset(uint64_t seed, StepView out) {
   place_kickoff(s, options_.team_size, rng_);
   s.rng = rng_.state();
   state_ = s;
+  decoded_ = {};
   observe(out.obs);
   std::fill_n(out.reward, spec_.num_agents, 0.0f);
   *out.terminated = 0;
@@ -117,42 +119,66 @@ RobotAction CodeballEnv::decode_action(int i, const float* row) const {
 }
 
 void CodeballEnv::step(const float* actions, StepView out) {
-  const int dim = spec_.action_dim();
-  for (int i = 0; i < spec_.num_agents; ++i) decoded_[static_cast<size_t>(i)] = decode_action(i, actions + i * dim);
-  step_world(decoded_.data(), out);
+  if (state_.tick % options_.decision_ticks == 0) {
+    const int dim = spec_.action_dim();
+    for (int i = 0; i < spec_.num_agents; ++i) decoded_[static_cast<size_t>(i)] = decode_action(i, actions + i * dim);
+  }
+  const Ball before = state_.ball;
+  rng_.set_state(state_.rng);
+  const TickEvents ev = simulate_tick(state_, decoded_.data(), sim_, rng_, bullet_.get());
+  finish_step(ev, before, out);
 }
 
 void CodeballEnv::step_world(const RobotAction* actions, StepView out) {
+  const Ball before = state_.ball;
   rng_.set_state(state_.rng);
   const TickEvents ev = simulate_tick(state_, actions, sim_, rng_, bullet_.get());
-  finish_step(ev, out);
+  finish_step(ev, before, out);
 }
 
-void CodeballEnv::finish_step(const TickEvents& ev, StepView out) {
+bool CodeballEnv::shaped() const {
+  const auto& o = options_;
+  return o.ball_to_goal_reward != 0 || o.touch_reward != 0 || o.distance_reward != 0 ||
+         o.player_to_ball_reward != 0 || o.save_reward != 0;
+}
+
+void CodeballEnv::finish_step(const TickEvents& ev, const Ball& ball_before, StepView out) {
   ++state_.tick;
   const int n = spec_.num_agents;
   std::fill_n(out.reward, n, 0.0f);
+  bool goal = false;
   if (ev.goal_team >= 0) {
+    goal = true;
     ++state_.score[static_cast<size_t>(ev.goal_team)];
     state_.last_goal_team = ev.goal_team;
-    state_.reset_ticks = RESET_TICKS;
-    for (int i = 0; i < n; ++i) out.reward[i] = spec_.agent_team[static_cast<size_t>(i)] == ev.goal_team ? 1.0f : -1.0f;
+    state_.reset_ticks = options_.end_on_goal ? 0 : RESET_TICKS;
+    const auto w = static_cast<float>(options_.goal_reward);
+    for (int i = 0; i < n; ++i) out.reward[i] = spec_.agent_team[static_cast<size_t>(i)] == ev.goal_team ? w : -w;
   } else if (state_.reset_ticks > 0 && --state_.reset_ticks == 0) {
     place_kickoff(state_, options_.team_size, rng_);
   }
-  if (options_.ball_to_goal_reward != 0 || options_.touch_reward != 0 || options_.distance_reward != 0) {
+  if (shaped()) {
+    const Ball& ball = state_.ball;
     for (int i = 0; i < n; ++i) {
       const Robot& r = state_.robots[static_cast<size_t>(i)];
       const double m = mirror(r.team);
-      const double shaped = options_.ball_to_goal_reward * m * state_.ball.velocity.z / 100 +
-                            options_.touch_reward * r.touched_ball -
-                            options_.distance_reward * (state_.ball.position - r.position).length() / 100;
+      const Vec3 to_ball = ball.position - r.position;
+      const double dist = to_ball.length();
+      double shaped = options_.ball_to_goal_reward * m * ball.velocity.z / 100 +
+                      options_.touch_reward * r.touched_ball - options_.distance_reward * dist / 100;
+      if (options_.player_to_ball_reward != 0 && dist > 0)
+        shaped += options_.player_to_ball_reward *
+                  std::clamp(r.velocity.dot(to_ball) / (dist * ROBOT_MAX_GROUND_SPEED), -1.0, 1.0);
+      // A save: the ball was in our half heading at our goal, our hit sent it away.
+      if (options_.save_reward != 0 && r.touched_ball && m * ball_before.position.z < 0 &&
+          m * ball_before.velocity.z < -1 && m * ball.velocity.z > 0)
+        shaped += options_.save_reward;
       out.reward[i] += static_cast<float>(shaped);
     }
   }
   state_.rng = rng_.state();
-  *out.terminated = 0;
-  *out.truncated = state_.tick >= options_.max_ticks ? 1 : 0;
+  *out.terminated = goal && options_.end_on_goal ? 1 : 0;
+  *out.truncated = !*out.terminated && state_.tick >= options_.max_ticks ? 1 : 0;
   observe(out.obs);
 }
 
@@ -210,9 +236,10 @@ void CodeballEnv::observe(float* obs) const {
       *o++ = options_.nitro && p.respawn_ticks == 0 ? 1.0f : 0.0f;
       *o++ = static_cast<float>(p.respawn_ticks) / NITRO_PACK_RESPAWN_TICKS;
     }
-    *o++ = static_cast<float>(state_.score[static_cast<size_t>(team)]) * 0.1f;
-    *o++ = static_cast<float>(state_.score[static_cast<size_t>(1 - team)]) * 0.1f;
-    *o++ = 1.0f - static_cast<float>(state_.tick) / static_cast<float>(options_.max_ticks);
+    const bool st = options_.observe_score_time;
+    *o++ = st ? static_cast<float>(state_.score[static_cast<size_t>(team)]) * 0.1f : 0.0f;
+    *o++ = st ? static_cast<float>(state_.score[static_cast<size_t>(1 - team)]) * 0.1f : 0.0f;
+    *o++ = st ? 1.0f - static_cast<float>(state_.tick) / static_cast<float>(options_.max_ticks) : 0.0f;
     *o++ = static_cast<float>(state_.reset_ticks) / RESET_TICKS;
   }
 }
@@ -225,6 +252,13 @@ void CodeballEnv::save_state(std::vector<uint8_t>& out) const {
   w.put<int32_t>(options_.nitro ? 1 : 0);
   w.put<uint32_t>(static_cast<uint32_t>(sizeof(GameState)));
   w.put<GameState>(state_);
+  w.put<int32_t>(options_.decision_ticks);
+  for (int i = 0; i < spec_.num_agents; ++i) {
+    const RobotAction& a = decoded_[static_cast<size_t>(i)];
+    w.put<Vec3>(a.target_velocity);
+    w.put<double>(a.jump_speed);
+    w.put<uint8_t>(a.use_nitro ? 1 : 0);
+  }
 }
 
 void CodeballEnv::load_state(std::span<const uint8_t> bytes) {
@@ -234,6 +268,14 @@ void CodeballEnv::load_state(std::span<const uint8_t> bytes) {
   if (r.get<int32_t>() != (options_.nitro ? 1 : 0)) r.fail("snapshot has a different nitro option");
   if (r.get<uint32_t>() != sizeof(GameState)) r.fail("snapshot from a build with another state layout");
   const auto s = r.get<GameState>();
+  if (r.get<int32_t>() != options_.decision_ticks) r.fail("snapshot has a different decision_ticks option");
+  std::array<RobotAction, MAX_ROBOTS> held{};
+  for (int i = 0; i < spec_.num_agents; ++i) {
+    RobotAction& a = held[static_cast<size_t>(i)];
+    a.target_velocity = r.get<Vec3>();
+    a.jump_speed = r.get<double>();
+    a.use_nitro = r.get<uint8_t>() != 0;
+  }
   r.expect_end();
   if (s.num_robots != spec_.num_agents) r.fail("snapshot has a different number of robots");
   if (s.tick < 0 || s.tick > options_.max_ticks) r.fail("tick out of range");
@@ -253,7 +295,13 @@ void CodeballEnv::load_state(std::span<const uint8_t> bytes) {
   for (const auto& pack : s.packs)
     if (pack.respawn_ticks < 0 || pack.respawn_ticks > NITRO_PACK_RESPAWN_TICKS || !finite(pack.position))
       r.fail("nitro pack out of range");
+  for (int i = 0; i < s.num_robots; ++i) {
+    const RobotAction& a = held[static_cast<size_t>(i)];
+    if (!finite(a.target_velocity) || !std::isfinite(a.jump_speed))
+      r.fail("robot " + std::to_string(i) + " has a non-finite held action");
+  }
   state_ = s;
+  decoded_ = held;
   rng_.set_state(state_.rng);
 }
 

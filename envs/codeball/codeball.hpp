@@ -6,8 +6,11 @@
 //
 // Episode end: the match lasts max_ticks; at that tick `truncated` is set (the tick
 // limit, as the env contract defines it) and result() gives the score. Observations
-// carry the time left, so a learner may treat the end as terminal. `terminated` is
-// never set: Codeball has no other end.
+// carry the time left, so a learner may treat the end as terminal. `terminated` is set
+// only with the training option end_on_goal, at the first goal.
+//
+// Decisions: with decision_ticks k > 1 the env reads actions at ticks 0, k, 2k, ... and
+// holds each robot's action in between (spec().decision_interval = k).
 //
 // Actions (option action_mode):
 // - continuous: 5 floats [vx, vy, vz, jump_speed, nitro] in the agent's mirrored frame;
@@ -28,7 +31,8 @@
 //   8 each: position 3, velocity 3, (radius - 1) / 0.05, nitro / 100
 //   nitro packs (4 x 2): alive, respawn ticks left / 600; ordered by the pack's mirrored
 //   (x, z) quadrant: (-,-), (-,+), (+,-), (+,+)
-//   own score / 10, opponent score / 10, time left in [0, 1], goal pause left / 120.
+//   own score / 10, opponent score / 10, time left in [0, 1] (these three read 0 with
+//   observe_score_time false), goal pause left / 120.
 #pragma once
 
 #include <array>
@@ -59,10 +63,24 @@ struct CodeballOptions {
   // runner's logs). bullet: Bullet's BVH arena mesh (within 0.01 of that surface) and
   // broadphase find the contacts; the response is the same rules' code. See README.md.
   std::string collision = "analytic";
-  // Shaping (0 = sparse +-1 per goal). Per tick, per agent of the team:
-  double ball_to_goal_reward = 0;  // x ball velocity toward the opponent goal / 100 (units/s)
-  double touch_reward = 0;         // x 1 on each tick the robot hits the ball
-  double distance_reward = 0;      // x -(distance to the ball) / 100 (units)
+  // Actions are read every decision_ticks ticks (counted from the reset) and held in
+  // between, for every robot (the contract's decision_interval). 1 is the rules.
+  int decision_ticks = 1;
+  // A goal ends the episode (terminated) instead of pausing for a kickoff: one point per
+  // episode, a training mode. result() still gives the score.
+  bool end_on_goal = false;
+  // false: the score and clock entries of the observation read 0 (a policy trained on
+  // short episodes then sees the same inputs in a full match).
+  bool observe_score_time = true;
+  // Rewards. goal_reward: +w to every robot of the scoring team, -w to the other team.
+  // Shaping (all 0 by default), per tick, per robot:
+  double goal_reward = 1;
+  double ball_to_goal_reward = 0;    // x ball velocity toward the opponent goal (z) / 100 (units/s)
+  double touch_reward = 0;           // x 1 on each tick the robot hits the ball
+  double distance_reward = 0;        // x -(distance to the ball) / 100 (units)
+  double player_to_ball_reward = 0;  // x robot velocity toward the ball / 30 (units/s), in [-1, 1]
+  double save_reward = 0;            // x 1 when the robot hits a ball that was heading into its own half
+                                     // toward its goal, and the ball leaves the hit moving away from it
 
   void visit(OptionVisitor& v) {
     static constexpr std::string_view kModes[] = {"continuous", "discrete"};
@@ -76,11 +94,21 @@ struct CodeballOptions {
     static constexpr std::string_view kCollision[] = {"analytic", "bullet"};
     v.value("collision", collision, kCollision,
             "contact detection: the rules' distance function, or Bullet's arena mesh and broadphase");
+    v.value("decision_ticks", decision_ticks, 1, 600,
+            "actions are read every this many ticks and held in between (1: every tick, the rules)");
+    v.value("end_on_goal", end_on_goal, "a goal ends the episode (training mode; the rules play on)");
+    v.value("observe_score_time", observe_score_time,
+            "observations carry the score and the time left (false: those entries read 0)");
+    v.value("goal_reward", goal_reward, 0.0, 1000.0, "reward per goal: +w to the scoring team, -w to the other");
     v.value("ball_to_goal_reward", ball_to_goal_reward, -10.0, 10.0,
             "shaping: weight on ball velocity toward the opponent goal / 100, per tick");
     v.value("touch_reward", touch_reward, -10.0, 10.0, "shaping: reward per tick a robot hits the ball");
     v.value("distance_reward", distance_reward, -10.0, 10.0,
             "shaping: weight on -(robot to ball distance) / 100, per tick");
+    v.value("player_to_ball_reward", player_to_ball_reward, -10.0, 10.0,
+            "shaping: weight on the robot's velocity toward the ball / 30, per tick");
+    v.value("save_reward", save_reward, -100.0, 100.0,
+            "shaping: reward for a hit that turns a ball heading at the own goal away from it");
   }
 };
 
@@ -114,13 +142,16 @@ class CodeballEnv final : public Env {
   void step_world(const RobotAction* actions, StepView out);
 
  private:
-  void finish_step(const TickEvents& ev, StepView out);
+  void finish_step(const TickEvents& ev, const Ball& ball_before, StepView out);
+  bool shaped() const;
 
   CodeballOptions options_;
   SimOptions sim_;
   EnvSpec spec_;
   GameState state_;
   Rng rng_;
+  // The robots' current actions (world frame): decoded at decision ticks, held between;
+  // part of the snapshot.
   std::array<RobotAction, constants::MAX_ROBOTS> decoded_{};
   std::unique_ptr<BulletBodies> bullet_;  // collision=bullet only; holds no game state
 };

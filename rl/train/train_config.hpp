@@ -40,6 +40,8 @@ struct GrpoConfig {
   int branch_max_ticks = 200;   // branch: the shared prefix is 0..this many random-action ticks
   std::string advantage = "std";
   std::string baseline = "rollout";  // rollout: one advantage per rollout; step: group return-to-go per step
+  double gamma = 1.0;                // step baseline: discount of the return-to-go, per decision
+  bool batch_scale = false;          // divide the advantages by their RMS over the batch
   bool length_norm = false;          // true: GRPO's per-rollout 1/|o_i|; false: per-sample mean (Dr. GRPO / DAPO)
   bool drop_degenerate = true;       // drop groups whose rollouts all got the same return
   double clip_low = 0.2, clip_high = 0.28;
@@ -56,6 +58,10 @@ struct GrpoConfig {
     v.value("branch_max_ticks", branch_max_ticks, 0, 1000000, "branch: longest random-action prefix");
     v.value("advantage", advantage, kAdv, "std (GRPO), mean (Dr. GRPO), rloo (leave-one-out)");
     v.value("baseline", baseline, kBase, "rollout: per-rollout advantage; step: group mean return-to-go per step");
+    v.value("gamma", gamma, 0.0, 1.0,
+            "baseline step: discount per decision of the return-to-go (1: undiscounted; 0.98 looks ~50 decisions ahead)");
+    v.value("batch_scale", batch_scale,
+            "divide advantages by their RMS over the whole batch (one scale per update; keeps relative sizes)");
     v.value("length_norm", length_norm, "average per rollout first (GRPO) instead of per sample");
     v.value("drop_degenerate", drop_degenerate, "skip groups whose returns are all equal");
     v.value("clip_low", clip_low, 0.0, 1.0, "ratio clip below 1");
@@ -95,11 +101,16 @@ struct EvalConfig {
   int matches = 40;
   std::string opponent = "lazy";
   int replays = 1;
+  // Game options changed for evaluation only, "key=value" separated by spaces, e.g.
+  // "microticks=100 decision_ticks=1 max_ticks=18000" to evaluate at a game's rules
+  // after training in a fast mode. The policy keeps its training decision interval.
+  std::string set;
   void visit(OptionVisitor& v) {
     v.value("every", every, 0, 1000000, "updates between evaluations (0: only at the end)");
     v.value("matches", matches, 1, 100000, "evaluation matches (sides alternate)");
     v.value("opponent", opponent, {}, "evaluation opponent (a bot name)");
     v.value("replays", replays, 0, 100, "evaluation matches recorded as replays");
+    v.value("set", set, {}, "game options for evaluation only: key=value, separated by spaces");
   }
 };
 

@@ -103,6 +103,8 @@ struct Trainer::Impl {
   std::unique_ptr<VecEnv> vec;
   EnvSpec spec;
   std::string game_yaml;
+  ConfigTree eval_game;  // the game options with eval.set applied
+  std::string eval_game_yaml;
   int num_envs = 0;
   int64_t obs_dim = 0, adim = 0;
   // Learner rows (env * num_agents + agent) and their group and env.
@@ -159,6 +161,12 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
 
   const EnvEntry& entry = EnvRegistry::global().get(cfg_.env);
   im.game_yaml = entry.effective_options(cfg_.game, false);
+  im.eval_game = cfg_.game;
+  {
+    std::istringstream sets(cfg_.eval.set);
+    for (std::string kv; sets >> kv;) im.eval_game.apply_override(kv);
+  }
+  im.eval_game_yaml = entry.effective_options(im.eval_game, false);
   im.num_envs = cfg_.grpo.groups * cfg_.grpo.group_size;
   std::vector<std::unique_ptr<Env>> envs;
   for (int i = 0; i < im.num_envs; ++i) envs.push_back(entry.create(cfg_.game));
@@ -659,11 +667,20 @@ UpdateStats Trainer::update() {
     torch::Tensor keep;
     const auto row_adv = group_advantages(returns, im.row_group_t, G, kind, &keep);
     if (cfg_.grpo.baseline == "step") {
-      adv = stepwise_group_advantages(returns_to_go(rew_buf, alive_buf), alive_buf, im.row_group_t, G, kind);
+      adv = stepwise_group_advantages(returns_to_go(rew_buf, alive_buf, cfg_.grpo.gamma), alive_buf, im.row_group_t, G,
+                                      kind);
     } else {
       adv = row_adv.unsqueeze(0).expand({t_used, R}) * alive_buf;
     }
     if (cfg_.grpo.drop_degenerate) weight = weight * keep.to(torch::kFloat).unsqueeze(0);
+    if (cfg_.grpo.batch_scale) {
+      // One scale for the whole batch (every rank's): the advantages' RMS becomes 1, their
+      // relative sizes across groups and steps stay (unlike per-group std normalization).
+      std::vector<double> m{(adv * adv * alive_buf).sum().item<double>(), alive_buf.sum().item<double>()};
+      if (multi) dist_->all_reduce_sum(m, "GRPO advantage scale");
+      const double rms = std::sqrt(m[0] / std::max(1.0, m[1]));
+      if (rms > 1e-8) adv = adv / rms;
+    }
   }
   const auto lengths = alive_buf.sum(0);  // [R]
   if (multi) {
@@ -835,8 +852,9 @@ UpdateStats Trainer::update() {
 EvalResult Trainer::evaluate(int matches, const std::string& opponent, int replays, const std::string& replay_prefix) {
   auto& im = *impl_;
   EvalResult res;
-  auto env = make_env(cfg_.env, cfg_.game);
+  auto env = make_env(cfg_.env, im.eval_game);
   PolicyAgent learner(policy_, /*greedy=*/true, "learner");
+  learner.hold_ticks(im.spec.decision_interval);  // decide as in training, also in a rules game
   auto opp = make_agent(opponent, cfg_.env);
   torch::NoGradGuard no_grad;
   policy_->eval();
@@ -852,7 +870,7 @@ EvalResult Trainer::evaluate(int matches, const std::string& opponent, int repla
     if (m < replays && !replay_prefix.empty() && is_main()) {
       ReplayHeader h;
       h.env_name = cfg_.env;
-      h.env_options_yaml = im.game_yaml;
+      h.env_options_yaml = im.eval_game_yaml;
       h.seed = 1000000 + static_cast<uint64_t>(m);
       for (int t = 0; t < im.spec.num_teams; ++t) h.agents.push_back(t == side ? "learner" : opponent);
       h.ludus_version = version();

@@ -514,6 +514,145 @@ TEST(Codeball, DamagedSnapshotsAreRefusedWithAReason) {
   EXPECT_EQ(h.s().tick, 0);
 }
 
+// Mirrors a state across the centre (x -> -x, z -> -z) and swaps the teams' robots, so
+// that team 1's view of the result is team 0's view of the original.
+GameState mirrored(const GameState& s, int team_size) {
+  GameState m = s;
+  auto flip = [](Vec3 v) { return Vec3{-v.x, v.y, -v.z}; };
+  for (int i = 0; i < 2 * team_size; ++i) {
+    const int j = i < team_size ? i + team_size : i - team_size;
+    Robot r = s.robots[static_cast<size_t>(j)];
+    r.team = i < team_size ? 0 : 1;
+    r.position = flip(r.position);
+    r.velocity = flip(r.velocity);
+    r.touch_normal = flip(r.touch_normal);
+    m.robots[static_cast<size_t>(i)] = r;
+  }
+  m.ball.position = flip(s.ball.position);
+  m.ball.velocity = flip(s.ball.velocity);
+  for (size_t k = 0; k < m.packs.size(); ++k) m.packs[k] = s.packs[m.packs.size() - 1 - k];
+  m.score = {s.score[1], s.score[0]};
+  return m;
+}
+
+TEST(Codeball, AMirroredStateGivesTheMirroredObservation) {
+  for (int ts : {1, 2, 3}) {
+    CodeballOptions o;
+    o.team_size = ts;
+    Harness a(o), b(o);
+    a.reset(5);
+    b.reset(5);
+    // An asymmetric state: robots, ball, a used pack and a score off their kickoff spots.
+    GameState s = a.s();
+    Rng rng(11);
+    for (int i = 0; i < 2 * ts; ++i) {
+      auto& r = s.robots[static_cast<size_t>(i)];
+      r.position = {rng.uniform(-25, 25), 1, rng.uniform(-35, 35)};
+      r.velocity = {rng.uniform(-20, 20), rng.uniform(-5, 5), rng.uniform(-20, 20)};
+      r.nitro = rng.uniform(0, 100);
+    }
+    s.ball.position = {rng.uniform(-20, 20), rng.uniform(2, 10), rng.uniform(-30, 30)};
+    s.ball.velocity = {rng.uniform(-20, 20), rng.uniform(-5, 5), rng.uniform(-20, 20)};
+    s.packs[0].respawn_ticks = 100;
+    s.score = {2, 1};
+    s.tick = 500;
+    a.env.set_state(s);
+    b.env.set_state(mirrored(s, ts));
+    a.env.observe(a.obs.data());
+    b.env.observe(b.obs.data());
+    const auto dim = static_cast<size_t>(a.env.spec().obs_dim());
+    for (int i = 0; i < 2 * ts; ++i) {
+      const int j = i < ts ? i + ts : i - ts;
+      for (size_t k = 0; k < dim; ++k)
+        ASSERT_NEAR(a.obs[static_cast<size_t>(i) * dim + k], b.obs[static_cast<size_t>(j) * dim + k], 1e-5)
+            << ts << "v" << ts << ": agent " << i << " vs its mirror " << j << ", entry " << k;
+    }
+  }
+}
+
+TEST(Codeball, DecisionTicksHoldTheActionBetweenDecisionsAndSurviveASnapshot) {
+  CodeballOptions o = one_v_one(20);
+  o.action_mode = "discrete";
+  o.decision_ticks = 4;
+  Harness h(o);
+  EXPECT_EQ(h.env.spec().decision_interval, 4);
+  h.reset(1);
+  const float forward[2] = {9, 9}, back[2] = {13, 13};
+  h.env.step(forward, h.view());  // tick 0: a decision, sprint forward
+  std::vector<uint8_t> snap;
+  h.env.save_state(snap);
+  for (int t = 1; t < 4; ++t) h.env.step(back, h.view());  // ignored: held forward
+  EXPECT_GT(h.s().robots[0].velocity.z, 10) << "the forward sprint was held through ticks 1..3";
+  const Vec3 held_pos = h.s().robots[0].position;
+  h.env.step(back, h.view());  // tick 4: a decision
+  for (int t = 0; t < 30; ++t) h.env.step(back, h.view());
+  EXPECT_LT(h.s().robots[0].velocity.z, -10) << "the decision at tick 4 turned it around";
+  // The snapshot after tick 0 holds the forward action: a restored game continues alike.
+  Harness g(o);
+  g.reset(1);
+  g.env.load_state(snap);
+  for (int t = 1; t < 4; ++t) g.env.step(back, g.view());
+  EXPECT_EQ(g.s().robots[0].position, held_pos);
+  CodeballOptions other = o;
+  other.decision_ticks = 2;
+  Harness wrong(other);
+  EXPECT_THROW(wrong.env.load_state(snap), FormatError) << "a snapshot with another decision interval";
+}
+
+TEST(Codeball, EndOnGoalTerminatesAtTheFirstGoalWithTheGoalReward) {
+  CodeballOptions o = one_v_one(20);
+  o.end_on_goal = true;
+  o.goal_reward = 3;
+  Harness h(o);
+  h.reset(1);
+  GameState s = h.s();
+  s.ball.position = {0, 2, 41.5};
+  s.ball.velocity = {0, 0, 20};
+  h.env.set_state(s);
+  int ticks = 0;
+  while (!h.term && !h.trunc && ticks < 60) {
+    h.step();
+    ++ticks;
+  }
+  ASSERT_TRUE(h.term) << "the goal ends the episode";
+  EXPECT_FALSE(h.trunc);
+  EXPECT_FLOAT_EQ(h.rew[0], 3.0f);
+  EXPECT_FLOAT_EQ(h.rew[1], -3.0f);
+  EXPECT_EQ(h.env.result().winner, 0);
+}
+
+TEST(Codeball, ShapingTermsRewardRunningAtTheBallAndSaves) {
+  CodeballOptions o = one_v_one(100);
+  o.player_to_ball_reward = 1;
+  Harness h(o);
+  GameState start = quiet_state(h, {0, 1, -10}, {0, 2, 0});
+  start.robots[1].position = {10, 1, 20};
+  h.env.set_state(start);
+  for (int t = 0; t < 20; ++t) {
+    h.act[0].target_velocity = {0, 0, 30};  // at the ball
+    h.act[1].target_velocity = {0, 0, 30};  // away from it (robot 1 is past the ball)
+    h.step();
+  }
+  EXPECT_GT(h.rew[0], 0.9f) << "full speed straight at the ball is about +1 per tick";
+  EXPECT_LT(h.rew[1], -0.5f);
+
+  // A save: team 0's robot meets a ball rolling at its own goal in its own half.
+  CodeballOptions so = one_v_one(100);
+  so.save_reward = 5;
+  Harness g(so);
+  quiet_state(g, {0, 1, -30}, {0, 1, -24});
+  GameState s = g.s();
+  s.ball.velocity = {0, 0, -20};
+  g.env.set_state(s);
+  float saved = 0;
+  for (int t = 0; t < 30; ++t) {
+    g.act[0].target_velocity = {0, 0, 30};
+    g.step();
+    saved += g.rew[0];
+  }
+  EXPECT_FLOAT_EQ(saved, 5.0f) << "one save, rewarded once";
+}
+
 TEST(Codeball, DrawsA3DFrameWithEveryBody) {
   Harness h(CodeballOptions{});
   h.reset(3);

@@ -28,7 +28,7 @@ torch::Tensor stepwise_group_advantages(const torch::Tensor& return_to_go, const
                                         const torch::Tensor& group, int64_t num_groups, AdvantageKind kind);
 
 // Return-to-go [T, R] of rewards [T, R] (undiscounted, masked by alive).
-torch::Tensor returns_to_go(const torch::Tensor& rewards, const torch::Tensor& alive);
+torch::Tensor returns_to_go(const torch::Tensor& rewards, const torch::Tensor& alive, double gamma = 1.0);
 
 // Generalized advantage estimation. rewards, values, alive: [T, R]; `terminal` [T, R] is 1
 // at a step after which the episode ended without bootstrap; bootstrap [T, R] holds V of
