@@ -162,11 +162,13 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   const EnvEntry& entry = EnvRegistry::global().get(cfg_.env);
   im.game_yaml = entry.effective_options(cfg_.game, false);
   im.eval_game = cfg_.game;
-  {
+  try {
     std::istringstream sets(cfg_.eval.set);
     for (std::string kv; sets >> kv;) im.eval_game.apply_override(kv);
+    im.eval_game_yaml = entry.effective_options(im.eval_game, false);
+  } catch (const ConfigError& e) {
+    throw ConfigError(std::string("eval.set: ") + e.what());
   }
-  im.eval_game_yaml = entry.effective_options(im.eval_game, false);
   im.num_envs = cfg_.grpo.groups * cfg_.grpo.group_size;
   std::vector<std::unique_ptr<Env>> envs;
   for (int i = 0; i < im.num_envs; ++i) envs.push_back(entry.create(cfg_.game));

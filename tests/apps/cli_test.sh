@@ -48,6 +48,7 @@ if "$ludus" train --help > /dev/null 2>&1; then
   head -c 300 run/best.pt > broken.pt
   check eval-refuses-truncated-checkpoint 1 'truncated checkpoint' -- "$ludus" eval --checkpoint broken.pt
   check train-bad-key 1 "unknown key 'grpo.group'" -- "$ludus" train --set grpo.group=3
+  check train-bad-eval-set 1 "eval.set: .*unknown key 'game.max_tick'" -- "$ludus" train --set run_dir=run-bad-eval --set eval.set=max_tick=3
 fi
 
 echo "$fails failed"

@@ -59,6 +59,19 @@ TEST(Stepwise, ReturnToGoAndBaselineOverAliveRows) {
   EXPECT_FLOAT_EQ(adv[2][1].item<float>(), 0.0f);
 }
 
+TEST(Stepwise, DiscountedReturnToGo) {
+  // G_t = r_t + 0.5 G_{t+1}; row 1 ends after step 1 (its step-2 reward is not its own).
+  const auto rew = torch::tensor({{1.0f, 0.0f}, {0.0f, 2.0f}, {4.0f, 8.0f}});
+  const auto alive = torch::tensor({{1.0f, 1.0f}, {1.0f, 1.0f}, {1.0f, 0.0f}});
+  const auto rtg = returns_to_go(rew, alive, 0.5);
+  EXPECT_FLOAT_EQ(rtg[2][0].item<float>(), 4.0f);
+  EXPECT_FLOAT_EQ(rtg[1][0].item<float>(), 2.0f);
+  EXPECT_FLOAT_EQ(rtg[0][0].item<float>(), 2.0f);  // 1 + 0.5 * (0 + 0.5 * 4)
+  EXPECT_FLOAT_EQ(rtg[0][1].item<float>(), 1.0f);  // 0 + 0.5 * 2
+  EXPECT_FLOAT_EQ(rtg[2][1].item<float>(), 0.0f);
+  EXPECT_TRUE(torch::equal(returns_to_go(rew, alive, 1.0), returns_to_go(rew, alive)));
+}
+
 TEST(Gae, MatchesHandComputedTwoStepEpisode) {
   // One row, rewards 1 then 1, terminal after step 1; values 0.5 and 0.25.
   const auto rew = torch::tensor({{1.0f}, {1.0f}});

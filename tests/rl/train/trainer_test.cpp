@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "ludus/engine/registry.hpp"
+#include "ludus/engine/replay.hpp"
+#include "policy_agent.hpp"
 #include "trainer.hpp"
 
 namespace ludus::rl {
@@ -132,6 +134,63 @@ eval: {every: 0, matches: 2, replays: 0, opponent: rush}
   const auto e = tr->evaluate(2, "rush", 0, "");
   EXPECT_EQ(e.wins + e.draws + e.losses, 2);
   fs::remove_all(dir);
+}
+
+// eval.set plays the evaluation under other game options (a fast-mode run evaluated at
+// the rules): the evaluation replays record those options and the full match length.
+TEST(Trainer, EvalSetChangesTheGameForEvaluationOnly) {
+  const auto dir = temp_dir("eval_set");
+  ConfigTree t = ConfigTree::from_string(R"(
+env: codeball
+game: {team_size: 1, max_ticks: 40, microticks: 5, decision_ticks: 4, action_mode: discrete, observe_score_time: false}
+threads: 1
+total_steps: 1
+epochs: 1
+minibatches: 1
+network: {hidden: 16, layers: 1}
+grpo: {groups: 2, group_size: 2, baseline: step, gamma: 0.9, batch_scale: true}
+opponents: {bots: "random"}
+eval: {every: 0, matches: 2, replays: 1, opponent: random, set: "max_ticks=90 decision_ticks=1"}
+)",
+                                         "test config");
+  t.apply_override("run_dir=" + dir);
+  auto tr = Trainer::create(bind_options<TrainConfig>(t));
+  const UpdateStats s = tr->update();
+  EXPECT_LE(s.samples, 4 * 10) << "training decides every 4 of its 40 ticks";
+  const auto e = tr->evaluate(2, "random", 1, (fs::path(dir) / "replays" / "e").string());
+  EXPECT_EQ(e.wins + e.draws + e.losses, 2);
+  ReplayReader r((fs::path(dir) / "replays" / "e_m0.rpl").string());
+  EXPECT_THAT(r.header().env_options_yaml, HasSubstr("max_ticks: 90"));
+  EXPECT_THAT(r.header().env_options_yaml, HasSubstr("decision_ticks: 1"));
+  EXPECT_THAT(r.header().env_options_yaml, HasSubstr("microticks: 5"));
+  EXPECT_EQ(r.result().ticks, 90);
+  fs::remove_all(dir);
+}
+
+// A policy trained to decide every 3 ticks keeps that rhythm in a game that reads every
+// tick: it samples at calls 0 and 3 and repeats its action in between.
+TEST(PolicyAgentHold, DecidesEveryHoldTicksInAGameThatReadsEveryTick) {
+  auto env = make_env("reach", ConfigTree::from_string("{team_size: 1}", "test"));
+  const EnvSpec& spec = env->spec();
+  ASSERT_EQ(spec.decision_interval, 1);
+  PolicyNet net(spec.obs_dim(), spec.action_space, NetworkOptions{}, false);
+  PolicyAgent agent(net, /*greedy=*/false, "test");
+  agent.hold_ticks(3);
+  agent.reset(*env, 0, 7);
+  std::vector<float> obs(static_cast<size_t>(spec.num_agents * spec.obs_dim()), 0.1f);
+  const auto dim = static_cast<size_t>(spec.action_dim());
+  std::vector<std::vector<float>> rows;
+  const std::vector<int> ids = spec.team_agents(0);
+  for (int call = 0; call < 6; ++call) {
+    std::vector<float> actions(static_cast<size_t>(spec.num_agents) * dim, 0.0f);
+    agent.act(*env, obs.data(), ids, actions.data());
+    rows.emplace_back(actions.begin() + static_cast<std::ptrdiff_t>(ids[0] * dim),
+                      actions.begin() + static_cast<std::ptrdiff_t>((ids[0] + 1) * dim));
+  }
+  EXPECT_EQ(rows[0], rows[1]);
+  EXPECT_EQ(rows[0], rows[2]);
+  EXPECT_NE(rows[0], rows[3]) << "a new sample at the fourth call";
+  EXPECT_EQ(rows[3], rows[5]);
 }
 
 TEST(Trainer, NonFiniteLossesStopTrainingWithAClearMessage) {
