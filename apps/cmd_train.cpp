@@ -26,6 +26,15 @@ namespace {
 
 constexpr const char* kReachQuickGame[] = {"game.team_size=1", "game.max_ticks=300", "game.target_score=3",
                                            "game.approach_reward=0.05"};
+// The quickstart's Codeball 1v1 run (README, Codeball results): fast-mode training with
+// dense shaping and a decision every 4 ticks, evaluated at the rules.
+constexpr const char* kCodeballQuick[] = {
+    "env=codeball", "game.team_size=1", "game.max_ticks=1200", "game.microticks=20", "game.decision_ticks=4",
+    "game.action_mode=discrete", "game.observe_score_time=false", "game.goal_reward=3",
+    "game.player_to_ball_reward=0.02", "game.ball_to_goal_reward=0.05", "game.touch_reward=0.05",
+    "total_steps=2000000", "optim.lr=0.05", "optim.adam_lr=0.002", "grpo.groups=8", "grpo.group_size=4",
+    "grpo.baseline=step", "grpo.gamma=0.95", "grpo.advantage=std", "opponents.bots=random", "eval.opponent=random",
+    "eval.every=20", "eval.matches=10", "eval.set=microticks=100 decision_ticks=1 max_ticks=18000"};
 
 std::string human_count(double n) {
   if (n >= 1e9) return fmt::format("{:.2f}G", n / 1e9);
@@ -99,12 +108,24 @@ void run_training(rl::Trainer& trainer, bool quiet) {
 
 }  // namespace
 
-bool apply_embedded_game_defaults(ConfigTree& tree) {
-  if (tree.has("game") || tree.get_string("env", "reach") != "reach") return false;
+std::string apply_embedded_game_defaults(ConfigTree& tree) {
+  if (tree.has("game")) return "";
+  if (!tree.has("env")) {
+    for (const char* kv : kCodeballQuick) {
+      const std::string_view s(kv);
+      const std::string_view key = s.substr(0, s.find('='));
+      const auto dot = key.find('.');
+      const bool set = dot == std::string_view::npos ? tree.has(key)
+                                                     : tree.child(key.substr(0, dot)).has(key.substr(dot + 1));
+      if (!set) tree.apply_override(s);
+    }
+    return "codeball";
+  }
+  if (tree.get_string("env", "") != "reach") return "";
   // Reach 1v1 in short episodes with a little approach shaping: trains to beat the lazy
   // bot in about a minute on 2 cores.
   for (const char* kv : kReachQuickGame) tree.apply_override(kv);
-  return true;
+  return "reach";
 }
 
 void add_train_commands(CLI::App& app) {
@@ -133,7 +154,7 @@ void add_train_commands(CLI::App& app) {
     const auto launch = ta->nproc > 0 ? rl::dist::LaunchEnv{} : rl::dist::launch_env_from_environment();
     rl::TrainConfig cfg;
     ConfigTree tree;
-    bool embedded = false;
+    std::string embedded;
     if (!ta->resume.empty()) {
       cfg = rl::Trainer::run_config(ta->resume);
     } else {
@@ -163,10 +184,13 @@ void add_train_commands(CLI::App& app) {
       return;
     }
 
-    if (embedded && launch.rank == 0) {
-      fmt::print("game options (embedded defaults for reach):");
-      for (const char* kv : kReachQuickGame) fmt::print(" {}", kv);
-      fmt::print("\n");
+    if (!embedded.empty() && launch.rank == 0) {
+      fmt::print("embedded defaults ({} 1v1):", embedded);
+      if (embedded == "reach")
+        for (const char* kv : kReachQuickGame) fmt::print(" {}", kv);
+      else
+        for (const char* kv : kCodeballQuick) fmt::print(" {}", kv);
+      fmt::print(" (keys you set win)\n");
     }
     std::shared_ptr<rl::dist::Context> dist;
     if (launch.world_size > 1)

@@ -12,12 +12,21 @@
 namespace ludus {
 
 int trained_decision_interval(const rl::CheckpointMeta& meta) {
-  if (meta.game_yaml.empty()) return 1;
+  int game = 1, hold = 1;
   try {
-    return make_env(meta.env, ConfigTree::from_string(meta.game_yaml, "checkpoint game options"))->spec().decision_interval;
+    if (!meta.game_yaml.empty())
+      game = make_env(meta.env, ConfigTree::from_string(meta.game_yaml, "checkpoint game options"))->spec().decision_interval;
   } catch (const std::exception&) {
-    return 1;  // the game is not registered here (yet): the caller's game check reports that
+    // the game is not registered here (yet): the caller's game check reports that
   }
+  try {
+    // The trainer's hold_ticks (checkpoints from before it was a key have none: 1).
+    if (!meta.config_yaml.empty())
+      hold = std::stoi(ConfigTree::from_string(meta.config_yaml, "checkpoint config").get_string("hold_ticks", "1"));
+  } catch (const std::exception&) {
+    hold = 1;
+  }
+  return std::lcm(std::max(1, game), std::max(1, hold));
 }
 
 PolicyAgent::PolicyAgent(rl::PolicyNet net, bool greedy, std::string label)

@@ -138,6 +138,7 @@ struct TrainConfig {
   int64_t total_steps = 3000000;  // learner agent-steps
   double time_budget_minutes = 0;
   int rollout_ticks = 0;          // 0: whole episodes
+  int hold_ticks = 1;             // the learner decides every this many ticks (with the game's interval: their lcm)
   int epochs = 2;
   int minibatches = 4;
   double entropy_coef = 0.01;
@@ -165,6 +166,10 @@ struct TrainConfig {
     v.value("total_steps", total_steps, 1, INT64_MAX / 4, "learner agent-steps to train for");
     v.value("time_budget_minutes", time_budget_minutes, 0.0, 1e6, "stop after this long (0: no limit)");
     v.value("rollout_ticks", rollout_ticks, 0, 10000000, "ticks per rollout (0: whole episodes)");
+    v.value("hold_ticks", hold_ticks, 1, 10000,
+            "the learner (and snapshot opponents) decide every this many ticks and hold the action, while the "
+            "game and scripted bots go on every tick; decisions fall on multiples of both this and the game's "
+            "decision_interval. The checkpoint keeps it: a policy agent plays with the same rhythm");
     v.value("epochs", epochs, 1, 100, "passes over each batch");
     v.value("minibatches", minibatches, 1, 4096, "minibatches per epoch");
     v.value("entropy_coef", entropy_coef, 0.0, 10.0, "entropy bonus");

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <regex>
 #include <sstream>
 
@@ -230,6 +231,10 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
 
 Trainer::~Trainer() = default;
 
+int64_t Trainer::decision_every() const {
+  return std::lcm<int64_t>(std::max(1, impl_->spec.decision_interval), std::max(1, cfg_.hold_ticks));
+}
+
 int Trainer::rank() const { return dist_ ? dist_->rank() : 0; }
 int Trainer::world_size() const { return dist_ ? dist_->world_size() : 1; }
 bool Trainer::distributed() const { return dist_ && dist_->world_size() > 1; }
@@ -365,14 +370,14 @@ CheckpointMeta Trainer::policy_meta() const {
   m.network = cfg_.network;
   m.value_head = cfg_.algo == "ppo";
   m.update = update_;
+  TrainConfig copy = cfg_;
+  m.config_yaml = to_yaml([&](OptionVisitor& v) { copy.visit(v); }, false);
   return m;
 }
 
 void Trainer::save(const std::string& path) {
   auto& im = *impl_;
   CheckpointMeta m = policy_meta();
-  TrainConfig copy = cfg_;
-  m.config_yaml = to_yaml([&](OptionVisitor& v) { copy.visit(v); }, false);
   m.samples = samples_;
   m.elapsed_s = elapsed_before_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - im.start).count();
   m.rng = im.rng.state();
@@ -403,7 +408,7 @@ UpdateStats Trainer::update() {
   // of the game's decision interval; the ticks between hold the action and add their
   // rewards to that decision.
   const int64_t ticks = cfg_.rollout_ticks > 0 ? cfg_.rollout_ticks : im.spec.max_ticks;
-  const int64_t every = std::max(1, im.spec.decision_interval);
+  const int64_t every = decision_every();
   const int64_t T = (ticks + every - 1) / every;
   const bool ppo = cfg_.algo == "ppo";
   const bool use_kl = cfg_.grpo.kl_coef > 0 && !ppo;
@@ -856,7 +861,7 @@ EvalResult Trainer::evaluate(int matches, const std::string& opponent, int repla
   EvalResult res;
   auto env = make_env(cfg_.env, im.eval_game);
   PolicyAgent learner(policy_, /*greedy=*/true, "learner");
-  learner.hold_ticks(im.spec.decision_interval);  // decide as in training, also in a rules game
+  learner.hold_ticks(static_cast<int>(decision_every()));  // decide as in training, also in a rules game
   auto opp = make_agent(opponent, cfg_.env);
   torch::NoGradGuard no_grad;
   policy_->eval();

@@ -77,6 +77,8 @@ class Trainer {
   PolicyNet policy() const { return policy_; }
   int64_t updates_done() const { return update_; }
   int64_t samples_done() const { return samples_; }  // over all ranks
+  // Ticks between the learner's decisions: lcm of the game's decision_interval and hold_ticks.
+  int64_t decision_every() const;
   int rank() const;
   int world_size() const;
   bool is_main() const { return rank() == 0; }

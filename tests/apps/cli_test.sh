@@ -43,8 +43,9 @@ if "$ludus" train --help > /dev/null 2>&1; then
   check eval-checkpoint 0 'over 4 matches: .* win rate' -- "$ludus" eval --checkpoint run/best.pt --opponent random -n 4 --replays 1 --out evals
   check eval-set-threads 0 'over 6 matches: .* of decided' -- "$ludus" eval --checkpoint run/best.pt --opponent random -n 6 --replays 0 --threads 2 --set max_ticks=200
   check eval-set-bad-key 1 "unknown key 'max_tick'" -- "$ludus" eval --checkpoint run/best.pt --opponent random -n 2 --set max_tick=200
-  check run-policy-agent 0 "match 1/1" -- "$ludus" run --agents policy:run/best.pt,random --set team_size=1 --out out/p.rpl
-  check run-policy-other-options 1 "trained with other game options" -- "$ludus" run --agents policy:run/best.pt,random
+  check train-embedded-is-codeball 0 'env: codeball' -- cat run/config.yaml
+  check run-policy-agent 0 "match 1/1" -- "$ludus" run --env codeball --agents policy:run/best.pt,random --set team_size=1 --set action_mode=discrete --set max_ticks=300 --out out/p.rpl
+  check run-policy-other-options 1 "trained with other game options" -- "$ludus" run --env codeball --agents policy:run/best.pt,random --set max_ticks=300
   head -c 300 run/best.pt > broken.pt
   check eval-refuses-truncated-checkpoint 1 'truncated checkpoint' -- "$ludus" eval --checkpoint broken.pt
   check train-bad-key 1 "unknown key 'grpo.group'" -- "$ludus" train --set grpo.group=3

@@ -7,7 +7,7 @@ work=$2
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 source "$here/check.sh"
 
-tiny=(--set total_steps=2000 --set grpo.groups=2 --set grpo.group_size=2 --set eval.matches=4 --set eval.replays=1
+tiny=(--set env=reach --set total_steps=2000 --set grpo.groups=2 --set grpo.group_size=2 --set eval.matches=4 --set eval.replays=1
       --set threads=1 --set dist.timeout_s=20)
 check nproc-trains 0 'processes: 2 \(c10d/Gloo\)' -- "$ludus" train --nproc 2 --set run_dir=run "${tiny[@]}"
 for f in run/config.yaml run/metrics.csv run/best.pt run/replays/eval_u0000002_m0.rpl; do

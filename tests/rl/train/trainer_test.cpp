@@ -142,7 +142,8 @@ TEST(Trainer, EvalSetChangesTheGameForEvaluationOnly) {
   const auto dir = temp_dir("eval_set");
   ConfigTree t = ConfigTree::from_string(R"(
 env: codeball
-game: {team_size: 1, max_ticks: 40, microticks: 5, decision_ticks: 4, action_mode: discrete, observe_score_time: false}
+game: {team_size: 1, max_ticks: 40, microticks: 5, decision_ticks: 2, action_mode: discrete, observe_score_time: false}
+hold_ticks: 4
 threads: 1
 total_steps: 1
 epochs: 1
@@ -156,7 +157,11 @@ eval: {every: 0, matches: 2, replays: 1, opponent: random, set: "max_ticks=90 de
   t.apply_override("run_dir=" + dir);
   auto tr = Trainer::create(bind_options<TrainConfig>(t));
   const UpdateStats s = tr->update();
+  EXPECT_EQ(tr->decision_every(), 4) << "lcm of the game's 2 and hold_ticks 4";
   EXPECT_LE(s.samples, 4 * 10) << "training decides every 4 of its 40 ticks";
+  const auto ckpt = (fs::path(dir) / "c.pt").string();
+  tr->save(ckpt);
+  EXPECT_EQ(trained_decision_interval(load_checkpoint(ckpt).meta), 4) << "a policy agent keeps the rhythm";
   const auto e = tr->evaluate(2, "random", 1, (fs::path(dir) / "replays" / "e").string());
   EXPECT_EQ(e.wins + e.draws + e.losses, 2);
   ReplayReader r((fs::path(dir) / "replays" / "e_m0.rpl").string());
