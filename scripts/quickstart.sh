@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job from a fresh clone: installs the Debian packages, builds ludus, trains a
-# small agent headlessly on the embedded defaults (GRPO + Muon on Reach 1v1), and checks
+# small agent headlessly on the embedded defaults (GRPO + Muon on Codeball 1v1), and checks
 # the evaluation replay it wrote. Extra arguments go to `ludus train` (e.g. --set seed=2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
