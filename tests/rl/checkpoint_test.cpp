@@ -7,6 +7,8 @@
 
 #include "ludus/rl/checkpoint.hpp"
 
+#include <unistd.h>
+
 namespace ludus::rl {
 namespace {
 
@@ -15,7 +17,11 @@ using ::testing::HasSubstr;
 class CheckpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = (std::filesystem::temp_directory_path() / "ludus_ckpt_test.pt").string();
+    // One file per test (CTest runs the tests of this suite in parallel processes).
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = (std::filesystem::temp_directory_path() /
+             (std::string("ludus_ckpt_test_") + info->name() + "_" + std::to_string(::getpid()) + ".pt"))
+                .string();
     NetworkOptions no;
     no.hidden = 16;
     net_ = PolicyNet(5, ActionSpace::discrete(4), no, /*value_head=*/true);
