@@ -36,7 +36,8 @@ struct OptimConfig {
 struct GrpoConfig {
   int groups = 8;        // groups per update
   int group_size = 8;    // rollouts per group (same start state)
-  std::string start = "reset";  // reset: same reset seed; branch: restored from one mid-game state
+  std::string start = "reset";  // reset: same reset seed; branch: restored from one mid-game state;
+                                // carry: every member continues where the group's first rollout stopped
   int branch_max_ticks = 200;   // branch: the shared prefix is 0..this many random-action ticks
   std::string advantage = "std";
   std::string baseline = "rollout";  // rollout: one advantage per rollout; step: group return-to-go per step
@@ -49,12 +50,14 @@ struct GrpoConfig {
   int ref_every = 0;  // refresh the KL reference policy every N updates (0: the initial policy)
 
   void visit(OptionVisitor& v) {
-    static constexpr std::string_view kStart[] = {"reset", "branch"};
+    static constexpr std::string_view kStart[] = {"reset", "branch", "carry"};
     static constexpr std::string_view kAdv[] = {"std", "mean", "rloo"};
     static constexpr std::string_view kBase[] = {"rollout", "step"};
     v.value("groups", groups, 1, 4096, "groups per update");
     v.value("group_size", group_size, 2, 1024, "rollouts per group, sharing one start state");
-    v.value("start", start, kStart, "group start: same reset seed, or branched from a saved mid-game state");
+    v.value("start", start, kStart, "group start: reset (the same reset seed), branch (restored from a state after a random-action "
+            "prefix) or carry (restored from where the group's first rollout stopped in the last update: groups "
+            "branch off on-policy mid-game states and play the game on in rollout_ticks pieces; needs rollout_ticks)");
     v.value("branch_max_ticks", branch_max_ticks, 0, 1000000, "branch: longest random-action prefix");
     v.value("advantage", advantage, kAdv, "std (GRPO), mean (Dr. GRPO), rloo (leave-one-out)");
     v.value("baseline", baseline, kBase, "rollout: per-rollout advantage; step: group mean return-to-go per step");

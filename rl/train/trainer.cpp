@@ -123,6 +123,7 @@ struct Trainer::Impl {
   double best_eval = -1;
   int consecutive_bad = 0;
   std::vector<std::array<uint64_t, 4>> rank_rngs;  // multi-process: every rank's generator, for a checkpoint
+  std::vector<std::vector<uint8_t>> carry;  // grpo.start carry: per group, the state to go on from (empty: reset)
   std::chrono::steady_clock::time_point start;
   std::unique_ptr<TensorBoardWriter> tb;  // run_dir/tb, opened at the first metrics row
 
@@ -170,7 +171,11 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   } catch (const ConfigError& e) {
     throw ConfigError(std::string("eval.set: ") + e.what());
   }
+  if (cfg_.grpo.start == "carry" && cfg_.rollout_ticks == 0)
+    throw ConfigError("grpo.start: carry continues each group's game across updates in pieces of rollout_ticks; set "
+                      "rollout_ticks > 0 (e.g. 256)");
   im.num_envs = cfg_.grpo.groups * cfg_.grpo.group_size;
+  im.carry.resize(static_cast<size_t>(cfg_.grpo.groups));
   std::vector<std::unique_ptr<Env>> envs;
   for (int i = 0; i < im.num_envs; ++i) envs.push_back(entry.create(cfg_.game));
   im.spec = envs.front()->spec();
@@ -340,6 +345,7 @@ void Trainer::restore(const std::string& path) {
                   (static_cast<uint64_t>(update_) * 0xA0761D6478BD642Full));
     }
   }
+  if (cfg_.grpo.start == "carry") restore_carry(extra, path);
   im.best_eval = ckpt.meta.best_eval;
   im.ratings.clear();
   for (const auto& [n, r] : ckpt.meta.ratings) im.ratings[n] = r;
@@ -358,6 +364,31 @@ void Trainer::restore(const std::string& path) {
   in.close();
   std::ofstream(metrics, std::ios::trunc) << kept;
   fmt::print("resumed {} at update {} ({} steps)\n", path, update_, samples_);
+}
+
+void Trainer::restore_carry(torch::serialize::InputArchive& extra, const std::string& path) {
+  auto& im = *impl_;
+  for (auto& c : im.carry) c.clear();
+  torch::Tensor lens, bytes;
+  if (rank() > 0 || !extra.try_read("carry_lengths", lens) || !extra.try_read("carry_bytes", bytes)) return;
+  if (lens.dim() != 1 || lens.size(0) != static_cast<int64_t>(im.carry.size()) || bytes.dim() != 1 ||
+      bytes.scalar_type() != torch::kUInt8 || lens.scalar_type() != torch::kLong)
+    throw CheckpointError(path + ": the saved games in progress (grpo.start carry) do not match grpo.groups");
+  const auto* len = lens.contiguous().data_ptr<int64_t>();
+  const auto data = bytes.contiguous();
+  int64_t at = 0;
+  for (size_t g = 0; g < im.carry.size(); ++g) {
+    if (len[g] < 0 || at + len[g] > data.size(0))
+      throw CheckpointError(path + ": the saved games in progress (grpo.start carry) are truncated");
+    im.carry[g].assign(data.data_ptr<uint8_t>() + at, data.data_ptr<uint8_t>() + at + len[g]);
+    at += len[g];
+    if (im.carry[g].empty()) continue;
+    try {
+      im.vec->env(0).load_state(im.carry[g]);  // refused here, not mid-update; reset before the next rollout
+    } catch (const std::exception& e) {
+      throw CheckpointError(fmt::format("{}: saved game in progress {} (grpo.start carry): {}", path, g, e.what()));
+    }
+  }
 }
 
 CheckpointMeta Trainer::policy_meta() const {
@@ -394,6 +425,20 @@ void Trainer::save(const std::string& path) {
       auto rngs = torch::zeros({static_cast<int64_t>(im.rank_rngs.size()), 4}, torch::kLong);
       std::memcpy(rngs.data_ptr<int64_t>(), im.rank_rngs.data(), im.rank_rngs.size() * sizeof im.rank_rngs[0]);
       extra.write("rank_rngs", rngs);
+    }
+    if (cfg_.grpo.start == "carry") {
+      // This process's games in progress (per group: byte count, then the bytes).
+      std::vector<int64_t> lens;
+      int64_t total = 0;
+      for (const auto& c : im.carry) total += static_cast<int64_t>(lens.emplace_back(static_cast<int64_t>(c.size())));
+      auto bytes = torch::zeros({total}, torch::kUInt8);
+      int64_t at = 0;
+      for (const auto& c : im.carry) {
+        if (!c.empty()) std::memcpy(bytes.data_ptr<uint8_t>() + at, c.data(), c.size());
+        at += static_cast<int64_t>(c.size());
+      }
+      extra.write("carry_lengths", torch::tensor(lens, torch::kLong));
+      extra.write("carry_bytes", bytes);
     }
   });
 }
@@ -467,6 +512,18 @@ UpdateStats Trainer::update() {
       for (int k = 0; k < K; ++k) {
         Env& member = im.vec->env(g * K + k);
         if (k > 0) member.load_state(snap);
+        im.vec->observe(g * K + k);
+      }
+    }
+  }
+
+  if (cfg_.grpo.start == "carry") {
+    // Every member of a group goes on from the state the group's first rollout stopped in.
+    for (int g = 0; g < G; ++g) {
+      const auto& snap = im.carry[static_cast<size_t>(g)];
+      if (snap.empty()) continue;
+      for (int k = 0; k < K; ++k) {
+        im.vec->env(g * K + k).load_state(snap);
         im.vec->observe(g * K + k);
       }
     }
@@ -603,6 +660,12 @@ UpdateStats Trainer::update() {
     }
     policy_->train();
   }
+  if (cfg_.grpo.start == "carry")
+    for (int g = 0; g < G; ++g) {
+      auto& snap = im.carry[static_cast<size_t>(g)];
+      snap.clear();
+      if (!env_done[static_cast<size_t>(g * K)]) im.vec->env(g * K).save_state(snap);
+    }
 
   obs_buf = obs_buf.narrow(0, 0, t_used);
   act_buf = act_buf.narrow(0, 0, t_used);

@@ -93,6 +93,8 @@ class Trainer {
   int stream_rank() const;
   void create_run_dir() const;
   void restore(const std::string& checkpoint_path);
+  // grpo.start carry: the games in progress at the checkpoint (rank 0's; other ranks start afresh).
+  void restore_carry(torch::serialize::InputArchive& extra, const std::string& path);
   void write_metrics(const UpdateStats& s);
   // What a checkpoint of the current policy says about it (game, shapes, network).
   CheckpointMeta policy_meta() const;

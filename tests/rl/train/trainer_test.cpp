@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/replay.hpp"
 #include "policy_agent.hpp"
@@ -18,7 +20,9 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 std::string temp_dir(const std::string& name) {
-  const auto d = fs::temp_directory_path() / ("ludus_trainer_test_" + name);
+  // One directory per test and process: ctest runs tests in parallel.
+  const auto d = fs::temp_directory_path() /
+                 ("ludus_trainer_test_" + name + "_" + std::to_string(static_cast<long long>(::getpid())));
   fs::remove_all(d);
   return d.string();
 }
@@ -84,6 +88,60 @@ TEST(Trainer, ResumeAfterAStopIsBitExact) {
   EXPECT_EQ(event_files, 2);
   fs::remove_all(dir_a);
   fs::remove_all(dir_b);
+}
+
+// grpo.start carry: each group's game goes on across updates in rollout_ticks pieces (a
+// 35-tick game in 10-tick pieces: 10, 10, 10, 5, then a new game), and a resume continues
+// the games in progress bit for bit.
+TEST(Trainer, CarryPlaysEachGameOnAcrossUpdatesAndResumesExactly) {
+  const auto carry_config = [](const std::string& dir, const std::string& start) {
+    auto c = small_config(dir);
+    c.game = ConfigTree::from_string("{team_size: 1, max_ticks: 35, target_score: 1000, approach_reward: 0.1}", "game");
+    c.rollout_ticks = 10;
+    c.grpo.start = start;
+    return c;
+  };
+  const int64_t rows = 2 * 4;  // groups x group_size, one learner agent each
+  for (const std::string start : {"carry", "reset"}) {
+    const auto dir = temp_dir("carry_" + start);
+    auto t = Trainer::create(carry_config(dir, start));
+    std::vector<int64_t> per_update;
+    int64_t before = 0;
+    for (int u = 0; u < 5; ++u) {
+      const auto s = t->update();
+      per_update.push_back(s.samples - before);
+      before = s.samples;
+    }
+    if (start == "carry")
+      EXPECT_EQ(per_update, (std::vector<int64_t>{10 * rows, 10 * rows, 10 * rows, 5 * rows, 10 * rows}));
+    else
+      EXPECT_EQ(per_update, std::vector<int64_t>(5, 10 * rows)) << "reset starts a new game every update";
+    fs::remove_all(dir);
+  }
+
+  const auto dir_a = temp_dir("carry_a"), dir_b = temp_dir("carry_b");
+  auto a = Trainer::create(carry_config(dir_a, "carry"));
+  a->train([](const UpdateStats& s) { return s.update < 4; });
+  auto b = Trainer::create(carry_config(dir_b, "carry"));
+  b->train([](const UpdateStats& s) { return s.update < 2; });
+  b.reset();
+  auto c = Trainer::resume(dir_b);
+  c->train([](const UpdateStats& s) { return s.update < 4; });
+  const auto pa = a->policy()->named_parameters(), pc = c->policy()->named_parameters();
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), *pc.find(p.key()))) << p.key() << " differs";
+  EXPECT_EQ(metrics_without_timing(dir_a), metrics_without_timing(dir_b));
+  fs::remove_all(dir_a);
+  fs::remove_all(dir_b);
+
+  auto bad = carry_config(temp_dir("carry_bad"), "carry");
+  bad.rollout_ticks = 0;
+  try {
+    Trainer::create(bad);
+    ADD_FAILURE() << "carry without rollout_ticks was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("rollout_ticks"));
+  }
+  fs::remove_all(bad.run_dir);
 }
 
 TEST(Trainer, ResumeSkipsACorruptLatestCheckpoint) {
