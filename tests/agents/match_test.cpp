@@ -8,6 +8,7 @@
 #include "ludus/engine/frame.hpp"
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/replay.hpp"
+#include "test_temp.hpp"
 
 namespace ludus {
 namespace {
@@ -35,7 +36,8 @@ TEST(Match, SameSeedSameResult) {
 }
 
 TEST(Match, ReplayHoldsEveryFrameOfTheMatch) {
-  const auto path = (std::filesystem::temp_directory_path() / "ludus_match_test.rpl").string();
+  const ludus_test::TempDir tmp;
+  const auto path = tmp.file("match.rpl");
   ReplayHeader h;
   h.env_name = "reach";
   MatchResult played;

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "ludus/engine/config.hpp"
+#include "test_temp.hpp"
 
 namespace ludus {
 namespace {
@@ -125,7 +126,8 @@ TEST(Config, OverridesApplyAndErrorsNameTheAssignment) {
 
 TEST(Config, FileErrorsNameThePath) {
   EXPECT_THROW(ConfigTree::from_file("/nonexistent/cfg.yaml"), ConfigError);
-  const auto path = std::filesystem::temp_directory_path() / "ludus_config_test.yaml";
+  const ludus_test::TempDir tmp;
+  const std::filesystem::path path = tmp.file("cfg.yaml");
   std::ofstream(path) << "team_size: 1\nspeed: 99\n";
   try {
     bind_options<Options>(ConfigTree::from_file(path.string()));

@@ -7,6 +7,7 @@
 
 #include "ludus/engine/plugin.hpp"
 #include "ludus/engine/registry.hpp"
+#include "test_temp.hpp"
 
 namespace ludus {
 namespace {
@@ -67,7 +68,8 @@ TEST(Plugin, MissingAndNonLibraryFilesAreRefusedClearly) {
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr("not found"));
   }
-  const auto path = std::filesystem::temp_directory_path() / "libludus_not_a_plugin.so";
+  const ludus_test::TempDir tmp;
+  const std::filesystem::path path = tmp.file("libludus_not_a_plugin.so");
   std::ofstream(path) << "this is not an ELF file";
   try {
     load_plugin(path.string());

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ludus/engine/replay.hpp"
+#include "test_temp.hpp"
 
 namespace ludus {
 namespace {
@@ -28,11 +29,11 @@ Frame frame_at(int64_t tick) {
 class ReplayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = (std::filesystem::temp_directory_path() /
-             ("ludus_replay_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".rpl"))
-                .string();
+    tmp_ = std::make_unique<ludus_test::TempDir>();
+    path_ = tmp_->file("replay.rpl");
   }
-  void TearDown() override { std::filesystem::remove(path_); }
+  void TearDown() override { tmp_.reset(); }
+  std::unique_ptr<ludus_test::TempDir> tmp_;
 
   void write(int frames, bool finish = true) {
     ReplayHeader h;

@@ -8,6 +8,7 @@
 
 #include "ludus/viz/gif.hpp"
 #include "ludus/viz/viewer.hpp"
+#include "test_temp.hpp"
 
 namespace ludus::viz {
 namespace {
@@ -22,7 +23,8 @@ Frame unit_at(float x) {
 }
 
 TEST(Gif, DecodesToTheFirstFrameDrawnAndIsAWellFormedFile) {
-  const auto path = (std::filesystem::temp_directory_path() / "ludus_viz_test.gif").string();
+  const ludus_test::TempDir tmp;
+  const auto path = tmp.file("test.gif");
   Canvas canvas(160, 120);
   Camera cam;
   float sx = 0, sy = 0;

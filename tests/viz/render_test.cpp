@@ -8,6 +8,7 @@
 #include "ludus/viz/text.hpp"
 #include "ludus/viz/viewer.hpp"
 #include "viz/synthetic_frames.hpp"
+#include "test_temp.hpp"
 
 namespace ludus::viz {
 namespace {
@@ -138,7 +139,8 @@ TEST(Render3D, CodeballLikeArenaRenders) {
   canvas.render(testing::arena_3d(1234), cam, &hud);
   const Rgba ball = probe(canvas, 4, 7, -6);
   EXPECT_GT(brightness(ball), 400) << "the white ball is drawn where it is";
-  const auto out = std::filesystem::temp_directory_path() / "ludus_viz_frame3d.png";
+  const ludus_test::TempDir tmp;
+  const std::filesystem::path out = tmp.file("frame3d.png");
   canvas.save_png(out.string());
   EXPECT_GT(std::filesystem::file_size(out), 1000u);
 }
@@ -174,10 +176,11 @@ TEST(Hud, ScoresInTeamColoursAndHelpPanelOverTheView) {
   // The score digits left and right of the centre of the top bar, in the teams' colours.
   EXPECT_GT(count_near(team_color(0), SDL_Rect{380, 0, 100, kHudTopPx}), 20);
   EXPECT_GT(count_near(team_color(1), SDL_Rect{480, 0, 100, kHudTopPx}), 20);
-  canvas.save_png((std::filesystem::temp_directory_path() / "ludus_viz_battle.png").string());
+  const ludus_test::TempDir tmp;
+  canvas.save_png(tmp.file("battle.png"));
   draw_help(canvas.sdl_renderer(), canvas.text(), SDL_Rect{0, 0, 960, 600}, true, false);
   SDL_RenderFlush(canvas.sdl_renderer());
-  const auto out = std::filesystem::temp_directory_path() / "ludus_viz_hud_help.png";
+  const std::filesystem::path out = tmp.file("hud_help.png");
   canvas.save_png(out.string());
   // The help panel darkens the middle of the view and lists the controls in bright text.
   EXPECT_LT(brightness(canvas.pixel(480 - 200, 300)), 80);

@@ -9,6 +9,7 @@
 
 #include "ludus/viz/source.hpp"
 #include "ludus/viz/viewer.hpp"
+#include "test_temp.hpp"
 
 namespace ludus::viz {
 namespace {
@@ -30,11 +31,11 @@ Frame moving_unit(int64_t tick) {
 class ReplaySourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = (std::filesystem::temp_directory_path() /
-             ("ludus_viz_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".rpl"))
-                .string();
+    tmp_ = std::make_unique<ludus_test::TempDir>();
+    path_ = tmp_->file("source.rpl");
   }
-  void TearDown() override { std::filesystem::remove(path_); }
+  void TearDown() override { tmp_.reset(); }
+  std::unique_ptr<ludus_test::TempDir> tmp_;
   void write(int frames, bool finish = true) {
     ReplayHeader h;
     h.env_name = "synthetic";
@@ -199,9 +200,8 @@ TEST(LiveSource, FinishesAndReportsTheSimulationsErrors) {
 TEST(Viewer, WindowLoopTakesKeysAndWritesScreenshots) {
   // The real window loop on SDL's offscreen video driver: no display needed.
   ::setenv("SDL_VIDEODRIVER", "offscreen", 1);
-  const auto dir = std::filesystem::temp_directory_path() / "ludus_viz_shots";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const ludus_test::TempDir tmp;
+  const auto& dir = tmp.path();
   LiveSource src(counting_match(1000000), 60, {"a", "b"});
   ViewerOptions options;
   options.width = 640;

@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "tb_events.hpp"
+#include "test_temp.hpp"
 
 namespace ludus::rl {
 namespace {
@@ -60,8 +61,8 @@ std::vector<std::string> read_records(const std::string& path) {
 }
 
 TEST(TensorBoard, WriterFramesEveryEventAsATfRecord) {
-  const auto dir = fs::temp_directory_path() / "ludus_tb_test";
-  fs::remove_all(dir);
+  const ludus_test::TempDir tmp;
+  const auto& dir = tmp.path();
   std::string path;
   {
     TensorBoardWriter w(dir.string());
