@@ -38,6 +38,32 @@ void sample_action(const ActionSpace& space, Rng& rng, float* out) {
   }
 }
 
+// Where two step results first differ, with both values ("" when they are equal).
+std::string first_difference(const float* a, const float* b, size_t obs_n, const float* ra, const float* rb,
+                             size_t agents, uint8_t ta, uint8_t tb, uint8_t ua, uint8_t ub) {
+  std::ostringstream os;
+  os.precision(9);
+  const size_t per = agents ? obs_n / agents : obs_n;
+  for (size_t i = 0; i < obs_n; ++i)
+    if (std::memcmp(a + i, b + i, sizeof(float)) != 0) {
+      os << "observation of agent " << i / per << " at index " << i % per << ": " << a[i] << " vs " << b[i];
+      return os.str();
+    }
+  for (size_t i = 0; i < agents; ++i)
+    if (std::memcmp(ra + i, rb + i, sizeof(float)) != 0) {
+      os << "reward of agent " << i << ": " << ra[i] << " vs " << rb[i];
+      return os.str();
+    }
+  if (ta != tb) return "terminated: " + std::to_string(ta) + " vs " + std::to_string(tb);
+  if (ua != ub) return "truncated: " + std::to_string(ua) + " vs " + std::to_string(ub);
+  return "";
+}
+
+std::string first_difference(const Buffers& a, const Buffers& b) {
+  return first_difference(a.obs.data(), b.obs.data(), a.obs.size(), a.reward.data(), b.reward.data(), a.reward.size(),
+                          a.terminated, b.terminated, a.truncated, b.truncated);
+}
+
 std::vector<float> random_actions(const EnvSpec& s, Rng& rng) {
   std::vector<float> a(static_cast<size_t>(s.num_agents * s.action_dim()));
   for (int i = 0; i < s.num_agents; ++i) sample_action(s.action_space, rng, a.data() + i * s.action_dim());
@@ -132,7 +158,9 @@ class Checker {
       const auto ta = trajectory(*a, conf_.seed, Rng(conf_.seed + 1), conf_.trajectory_ticks);
       const auto tb = trajectory(*b, conf_.seed, Rng(conf_.seed + 1), conf_.trajectory_ticks);
       for (size_t t = 0; t < ta.size(); ++t)
-        require(ta[t] == tb[t], "same seed and actions diverged at step " + std::to_string(t));
+        if (!(ta[t] == tb[t]))
+          require(false, "same seed and actions diverged at step " + std::to_string(t) + ": " +
+                             first_difference(ta[t], tb[t]));
       Frame fa, fb;
       a->draw(fa);
       b->draw(fb);
@@ -177,8 +205,9 @@ class Checker {
         auto xb = random_actions(spec, rb);
         a->step(xa.data(), ba.view());
         b->step(xb.data(), bb.view());
-        require(ba == bb, "restored env diverged from the original at step " + std::to_string(t) +
-                              " after the restore");
+        if (!(ba == bb))
+          require(false, "restored env diverged from the original at step " + std::to_string(t) +
+                             " after the restore: " + first_difference(ba, bb));
         if (ba.terminated || ba.truncated) break;
       }
       // Damaged snapshots are refused with an exception, not a crash.
@@ -255,13 +284,24 @@ class Checker {
         std::copy_n(one.actions(), act_n, many.actions());
         one.step();
         many.step();
-        require(std::memcmp(one.obs(), many.obs(), obs_n * sizeof(float)) == 0 &&
-                    std::memcmp(one.rewards(), many.rewards(),
-                                static_cast<size_t>(conf_.vec_envs * spec.num_agents) * sizeof(float)) == 0 &&
-                    std::memcmp(one.terminated(), many.terminated(), static_cast<size_t>(conf_.vec_envs)) == 0 &&
-                    std::memcmp(one.truncated(), many.truncated(), static_cast<size_t>(conf_.vec_envs)) == 0,
-                "1 thread and " + std::to_string(conf_.vec_threads) + " threads differ at step " +
-                    std::to_string(t));
+        const size_t agents = static_cast<size_t>(conf_.vec_envs * spec.num_agents);
+        if (std::memcmp(one.obs(), many.obs(), obs_n * sizeof(float)) != 0 ||
+            std::memcmp(one.rewards(), many.rewards(), agents * sizeof(float)) != 0 ||
+            std::memcmp(one.terminated(), many.terminated(), static_cast<size_t>(conf_.vec_envs)) != 0 ||
+            std::memcmp(one.truncated(), many.truncated(), static_cast<size_t>(conf_.vec_envs)) != 0) {
+          std::string where;
+          const size_t per_env = obs_n / static_cast<size_t>(conf_.vec_envs);
+          const auto A = static_cast<size_t>(spec.num_agents);
+          for (int e = 0; e < conf_.vec_envs && where.empty(); ++e) {
+            const auto u = static_cast<size_t>(e);
+            where = first_difference(one.obs() + u * per_env, many.obs() + u * per_env, per_env,
+                                     one.rewards() + u * A, many.rewards() + u * A, A, one.terminated()[e],
+                                     many.terminated()[e], one.truncated()[e], many.truncated()[e]);
+            if (!where.empty()) where = "env " + std::to_string(e) + ", " + where;
+          }
+          require(false, "1 thread and " + std::to_string(conf_.vec_threads) + " threads differ at step " +
+                             std::to_string(t) + ": " + where);
+        }
         for (int e = 0; e < conf_.vec_envs; ++e) ends += one.terminated()[e] + one.truncated()[e];
       }
       return std::to_string(conf_.vec_envs) + " envs, 1 vs " + std::to_string(conf_.vec_threads) +
@@ -345,6 +385,38 @@ class Checker {
 };
 
 }  // namespace
+
+uint64_t trajectory_digest(Env& env, uint64_t seed, uint64_t action_seed, int64_t ticks) {
+  // FNV-1a over the bytes of every step's observations, rewards and flags, and of the
+  // saved state every 100 ticks and at the end.
+  uint64_t h = 0xcbf29ce484222325ull;
+  const auto mix = [&h](const void* p, size_t n) {
+    const auto* c = static_cast<const uint8_t*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ c[i]) * 0x100000001b3ull;
+  };
+  const EnvSpec& s = env.spec();
+  Buffers b(s);
+  Rng rng(action_seed);
+  std::vector<uint8_t> state;
+  env.reset(seed, b.view());
+  uint64_t episode = 0;
+  for (int64_t t = 0; t <= ticks; ++t) {
+    if (t > 0) {
+      auto a = random_actions(s, rng);
+      env.step(a.data(), b.view());
+    }
+    mix(b.obs.data(), b.obs.size() * sizeof(float));
+    mix(b.reward.data(), b.reward.size() * sizeof(float));
+    mix(&b.terminated, 1);
+    mix(&b.truncated, 1);
+    if (t % 100 == 0 || t == ticks) {
+      env.save_state(state);
+      mix(state.data(), state.size());
+    }
+    if (b.terminated || b.truncated) env.reset(seed + ++episode, b.view());
+  }
+  return h;
+}
 
 std::vector<CheckResult> run_conformance(const std::string& env_name, const ConfigTree& options,
                                          const ConformanceOptions& conf) {

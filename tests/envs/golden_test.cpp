@@ -1,0 +1,62 @@
+// Golden trajectory digests, one per game and mode: a fixed seed and fixed random actions
+// must give the same observations, rewards, flags and state bytes as when the value was
+// recorded. A change that alters a game's trajectories (a rule, an order of operations,
+// an observation layout) fails here and names the game. If the change is intended,
+// replace the value with the one printed and say why in the commit message.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <ostream>
+
+#include "ludus/engine/conformance.hpp"
+#include "ludus/engine/registry.hpp"
+
+namespace ludus {
+namespace {
+
+struct Golden {
+  const char* game;
+  const char* options;  // YAML
+  int64_t ticks;
+  uint64_t digest;
+};
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+void PrintTo(const Golden& g, std::ostream* os) { *os << g.game << " " << g.options << " (" << g.ticks << " ticks)"; }
+
+class GoldenDigest : public ::testing::TestWithParam<Golden> {};
+
+TEST_P(GoldenDigest, TrajectoryIsUnchanged) {
+  const Golden& g = GetParam();
+  auto env = make_env(g.game, ConfigTree::from_string(g.options, "golden options"));
+  const uint64_t got = trajectory_digest(*env, 20261202, 7, g.ticks);
+  auto again = make_env(g.game, ConfigTree::from_string(g.options, "golden options"));
+  ASSERT_EQ(trajectory_digest(*again, 20261202, 7, g.ticks), got) << "the digest itself is not reproducible";
+  EXPECT_EQ(hex(got), hex(g.digest)) << g.game << " " << g.options << ": " << g.ticks
+                                     << "-tick trajectory changed (now " << hex(got) << ", golden " << hex(g.digest)
+                                     << ")";
+}
+
+const Golden kGolden[] = {
+    {"reach", "{}", 2000, 0xcc33821fb2ae17ba},
+    {"codeball", "{}", 1500, 0x46dd3786c7b6e0d6},
+    {"codeball", "{deterministic: true}", 1500, 0xb446973e56c2d0b1},
+    {"codeball", "{team_size: 1, microticks: 20, action_mode: discrete, decision_ticks: 4}", 1500, 0xff855066230d2ec4},
+    {"codeball", "{team_size: 3, nitro: false}", 600, 0xa14d5e1081766d0f},
+    {"codewars", "{size: duel}", 1200, 0x6bbfc579282634a2},
+    {"codewars", "{size: small}", 1200, 0x1138e0a8c9a269f0},
+    {"codewars", "{size: full}", 300, 0xe31bfa88c7084386},
+};
+
+INSTANTIATE_TEST_SUITE_P(Games, GoldenDigest, ::testing::ValuesIn(kGolden),
+                         [](const ::testing::TestParamInfo<Golden>& p) {
+                           return std::string(p.param.game) + "_" + std::to_string(p.index);
+                         });
+
+}  // namespace
+}  // namespace ludus
