@@ -282,22 +282,28 @@ void CodeballEnv::load_state(std::span<const uint8_t> bytes) {
   if (s.reset_ticks < 0 || s.reset_ticks > RESET_TICKS) r.fail("goal pause out of range");
   for (int32_t goals : s.score)
     if (goals < 0) r.fail("negative score");
-  auto finite = [](const Vec3& v) { return std::isfinite(v.x) && std::isfinite(v.y) && std::isfinite(v.z); };
+  // Finite and within what the rules can produce (the arena is 60 x 20 x 80 plus the
+  // goals; speeds are capped well below 1,000): a snapshot is refused rather than fed to
+  // the simulation as NaNs, infinities or values that overflow it.
+  auto bounded = [](double v, double lim) { return std::isfinite(v) && std::fabs(v) <= lim; };
+  auto finite = [&](const Vec3& v) { return bounded(v.x, 1e3) && bounded(v.y, 1e3) && bounded(v.z, 1e3); };
+  if (s.last_goal_team < -1 || s.last_goal_team >= NUM_TEAMS) r.fail("last goal team out of range");
   for (int i = 0; i < s.num_robots; ++i) {
     const Robot& rb = s.robots[static_cast<size_t>(i)];
     if (rb.team != spec_.agent_team[static_cast<size_t>(i)]) r.fail("robot " + std::to_string(i) + " has the wrong team");
-    if (!finite(rb.position) || !finite(rb.velocity) || !finite(rb.touch_normal) || !std::isfinite(rb.radius) ||
-        !std::isfinite(rb.radius_change_speed) || !(rb.nitro >= 0 && rb.nitro <= MAX_NITRO_AMOUNT))
+    if (!finite(rb.position) || !finite(rb.velocity) || !finite(rb.touch_normal) || !(rb.radius > 0.1 && rb.radius < 10) ||
+        !bounded(rb.radius_change_speed, 1e3) || !(rb.nitro >= 0 && rb.nitro <= MAX_NITRO_AMOUNT) || rb.touch > 1 ||
+        rb.touched_ball > 1)
       r.fail("robot " + std::to_string(i) + " has a non-finite or out-of-range value");
   }
-  if (!finite(s.ball.position) || !finite(s.ball.velocity) || !std::isfinite(s.ball.radius))
+  if (!finite(s.ball.position) || !finite(s.ball.velocity) || !(s.ball.radius > 0.1 && s.ball.radius < 10))
     r.fail("ball has a non-finite value");
   for (const auto& pack : s.packs)
     if (pack.respawn_ticks < 0 || pack.respawn_ticks > NITRO_PACK_RESPAWN_TICKS || !finite(pack.position))
       r.fail("nitro pack out of range");
   for (int i = 0; i < s.num_robots; ++i) {
     const RobotAction& a = held[static_cast<size_t>(i)];
-    if (!finite(a.target_velocity) || !std::isfinite(a.jump_speed))
+    if (!finite(a.target_velocity) || !bounded(a.jump_speed, 1e3))
       r.fail("robot " + std::to_string(i) + " has a non-finite held action");
   }
   state_ = s;

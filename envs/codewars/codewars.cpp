@@ -1053,20 +1053,29 @@ void CodewarsEnv::load_state(std::span<const uint8_t> bytes) {
   r.expect_end();
   if (s.tick < 0 || s.tick > max_ticks_) r.fail("tick out of range");
   if (s.squad_macro.size() != static_cast<size_t>(spec_.num_agents)) r.fail("squad count differs");
+  // Every value within what the rules can produce: a snapshot is refused rather than fed
+  // to the tick as NaNs, infinities or out-of-range indices.
+  const float w = world_;
+  const auto in = [](float v, float lo, float hi) { return std::isfinite(v) && v >= lo && v <= hi; };
   for (const auto& u : s.units)
-    if (u.type >= kNumTypes || u.team >= kNumTeams || u.alive > 1 || u.order > 2 || u.squad < -1 ||
-        u.squad >= spec_.num_agents || !std::isfinite(u.x) || !std::isfinite(u.y) || u.x < 0 || u.x > world_ ||
-        u.y < 0 || u.y > world_)
+    if (u.type >= kNumTypes || u.team >= kNumTeams || u.alive > 1 || u.selected > 1 || u.order > 2 || u.squad < -1 ||
+        u.squad >= spec_.num_agents || !in(u.x, 0, w) || !in(u.y, 0, w) || !in(u.durability, -1e6f, 1e6f) ||
+        !in(u.tx, -16 * w, 17 * w) || !in(u.ty, -16 * w, 17 * w) || !in(u.angle_left, -1e3f, 1e3f) ||
+        !in(u.max_speed, 0, 1e3f) || !in(u.max_angular_speed, 0, 1e3f) || u.cooldown < 0)
       r.fail("unit out of range");
   for (const auto& f : s.facilities)
     if (f.kind < 0 || f.kind > kFactory || f.owner < -1 || f.owner >= kNumTeams || f.production < -1 ||
-        f.production >= kNumTypes)
+        f.production >= kNumTypes || !in(f.x, 0, w) || !in(f.y, 0, w) || !in(f.capture, -1e3f, 1e3f) ||
+        f.progress < 0)
       r.fail("facility out of range");
   for (const auto& t : s.teams)
     if (t.action_count < 0 || t.action_count > 64 || t.action_head < 0 || t.action_head >= 64 ||
         t.strike.spotter < -1 || t.strike.spotter >= static_cast<int32_t>(s.units.size()) ||
-        (t.strike.land_tick >= 0 && t.strike.spotter < 0))
+        (t.strike.land_tick >= 0 && t.strike.spotter < 0) || !in(t.strike.x, -w, 2 * w) ||
+        !in(t.strike.y, -w, 2 * w) || !std::isfinite(t.score) || t.selected_group < -1 || t.selected_group > 100)
       r.fail("team state out of range");
+  for (const int32_t m : s.squad_macro)
+    if (m < 0 || m >= spec_.action_space.nvec[0]) r.fail("squad order out of range");
   state_ = std::move(s);
   rng_.set_state(state_.rng);
   rebuild_index();

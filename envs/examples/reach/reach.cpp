@@ -251,6 +251,15 @@ void ReachEnv::load_state(std::span<const uint8_t> bytes) {
   for (uint64_t& v : s.rng) v = r.get<uint64_t>();
   r.expect_end();
   if (s.tick < 0 || s.tick > options_.max_ticks) r.fail("tick out of range");
+  // Values the game itself can reach: finite, inside (or just outside) the arena, below
+  // any speed the physics produces. Anything else would feed Box2D NaNs or infinities.
+  const auto inside = [](float v) { return std::isfinite(v) && std::fabs(v) <= 2 * kArenaHalfSizeM; };
+  const auto speed = [](float v) { return std::isfinite(v) && std::fabs(v) <= 1000.0f; };
+  if (!inside(s.target_x) || !inside(s.target_y)) r.fail("target outside the arena");
+  for (const auto& a : s.agents)
+    if (!inside(a.x) || !inside(a.y) || !speed(a.vx) || !speed(a.vy)) r.fail("an agent's position or velocity is not plausible");
+  if (s.score[0] < 0 || s.score[1] < 0) r.fail("negative score");
+  if (s.last_scorer < -1 || s.last_scorer >= spec_.num_agents) r.fail("last scorer is not an agent");
   state_ = std::move(s);
   rng_.set_state(state_.rng);
 }
