@@ -28,15 +28,7 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 void random_actions(const ActionSpace& space, Rng& rng, float* out, int64_t rows) {
-  const int dim = space.dim();
-  for (int64_t r = 0; r < rows; ++r)
-    for (int d = 0; d < dim; ++d) {
-      const auto u = static_cast<size_t>(d);
-      out[r * dim + d] = space.kind == SpaceKind::box
-                             ? static_cast<float>(rng.uniform(space.low[u], space.high[u]))
-                             : static_cast<float>(rng.below(static_cast<uint32_t>(
-                                   space.nvec[space.kind == SpaceKind::discrete ? 0 : u])));
-    }
+  for (int64_t r = 0; r < rows; ++r) space.sample(rng, out + r * space.dim());
 }
 
 void bench_env(const std::string& name, const ConfigTree& game, double seconds, int num_envs) {

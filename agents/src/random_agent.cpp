@@ -13,17 +13,7 @@ class RandomAgent final : public Agent {
 
   void act(const Env& env, const float*, std::span<const int> agent_ids, float* actions) override {
     const ActionSpace& space = env.spec().action_space;
-    const int dim = space.dim();
-    for (int id : agent_ids) {
-      float* a = actions + id * dim;
-      for (int d = 0; d < dim; ++d) {
-        const auto u = static_cast<size_t>(d);
-        if (space.kind == SpaceKind::box)
-          a[d] = static_cast<float>(rng_.uniform(space.low[u], space.high[u]));
-        else
-          a[d] = static_cast<float>(rng_.below(static_cast<uint32_t>(space.nvec[space.kind == SpaceKind::discrete ? 0 : u])));
-      }
-    }
+    for (int id : agent_ids) space.sample(rng_, actions + id * space.dim());
   }
 
  private:

@@ -28,16 +28,6 @@ struct Buffers {
   }
 };
 
-void sample_action(const ActionSpace& space, Rng& rng, float* out) {
-  for (int d = 0; d < space.dim(); ++d) {
-    const auto u = static_cast<size_t>(d);
-    if (space.kind == SpaceKind::box)
-      out[d] = static_cast<float>(rng.uniform(space.low[u], space.high[u]));
-    else
-      out[d] = static_cast<float>(rng.below(static_cast<uint32_t>(space.nvec[space.kind == SpaceKind::discrete ? 0 : u])));
-  }
-}
-
 // Where two step results first differ, with both values ("" when they are equal).
 std::string first_difference(const float* a, const float* b, size_t obs_n, const float* ra, const float* rb,
                              size_t agents, uint8_t ta, uint8_t tb, uint8_t ua, uint8_t ub) {
@@ -66,7 +56,7 @@ std::string first_difference(const Buffers& a, const Buffers& b) {
 
 std::vector<float> random_actions(const EnvSpec& s, Rng& rng) {
   std::vector<float> a(static_cast<size_t>(s.num_agents * s.action_dim()));
-  for (int i = 0; i < s.num_agents; ++i) sample_action(s.action_space, rng, a.data() + i * s.action_dim());
+  for (int i = 0; i < s.num_agents; ++i) s.action_space.sample(rng, a.data() + i * s.action_dim());
   return a;
 }
 
@@ -280,7 +270,7 @@ class Checker {
       int64_t ends = 0;
       for (int64_t t = 0; t < conf_.trajectory_ticks; ++t) {
         for (size_t k = 0; k < act_n; k += static_cast<size_t>(spec.action_dim()))
-          sample_action(spec.action_space, rng, one.actions() + k);
+          spec.action_space.sample(rng, one.actions() + k);
         std::copy_n(one.actions(), act_n, many.actions());
         one.step();
         many.step();

@@ -1,6 +1,8 @@
 // EnvSpec and ActionSpace helpers.
 #include "ludus/engine/spec.hpp"
 
+#include "ludus/engine/rng.hpp"
+
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -36,6 +38,16 @@ ActionSpace ActionSpace::box(std::vector<float> lo, std::vector<float> hi) {
   s.low = std::move(lo);
   s.high = std::move(hi);
   return s;
+}
+
+void ActionSpace::sample(Rng& rng, float* out) const {
+  const int n = dim();
+  for (int d = 0; d < n; ++d) {
+    const auto u = static_cast<size_t>(d);
+    out[d] = kind == SpaceKind::box
+                 ? static_cast<float>(rng.uniform(low[u], high[u]))
+                 : static_cast<float>(rng.below(static_cast<uint32_t>(nvec[kind == SpaceKind::discrete ? 0 : u])));
+  }
 }
 
 int ActionSpace::dim() const {

@@ -493,15 +493,7 @@ UpdateStats Trainer::update() {
       const auto prefix = im.rng.below(static_cast<uint32_t>(cfg_.grpo.branch_max_ticks / every + 1)) *
                           static_cast<uint32_t>(every);
       for (uint32_t t = 0; t < prefix; ++t) {
-        for (int a = 0; a < A; ++a) {
-          const auto& sp = im.spec.action_space;
-          for (int64_t d = 0; d < AD; ++d) {
-            const auto u = static_cast<size_t>(d);
-            act[static_cast<size_t>(a * AD + d)] =
-                sp.kind == SpaceKind::box ? static_cast<float>(im.rng.uniform(sp.low[u], sp.high[u]))
-                                          : static_cast<float>(im.rng.below(static_cast<uint32_t>(sp.nvec[sp.kind == SpaceKind::discrete ? 0 : u])));
-          }
-        }
+        for (int a = 0; a < A; ++a) im.spec.action_space.sample(im.rng, act.data() + a * AD);
         lead.step(act.data(), StepView{obs.data(), rew.data(), &te, &tr});
         if (te || tr) {
           lead.reset(seeds[static_cast<size_t>(g * K)], StepView{obs.data(), rew.data(), &te, &tr});

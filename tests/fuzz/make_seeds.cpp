@@ -50,13 +50,7 @@ int main(int argc, char** argv) {
     ludus::Rng rng(1);
     for (int64_t tick : {0, 90, 400}) {
       while (env->tick() < tick && !te && !tr) {
-        for (size_t i = 0; i < act.size(); ++i) {
-          const auto d = i % static_cast<size_t>(s.action_dim());
-          const auto& sp = s.action_space;
-          act[i] = sp.kind == ludus::SpaceKind::box
-                       ? static_cast<float>(rng.uniform(sp.low[d], sp.high[d]))
-                       : static_cast<float>(rng.below(static_cast<uint32_t>(sp.nvec[sp.kind == ludus::SpaceKind::discrete ? 0 : d])));
-        }
+        for (int i = 0; i < s.num_agents; ++i) s.action_space.sample(rng, act.data() + i * s.action_dim());
         env->step(act.data(), view);
       }
       const std::string name = std::to_string(c) + "_" + s.name + "_t" + std::to_string(tick);

@@ -15,6 +15,8 @@ const char* to_string(SpaceKind kind);
 // - discrete: 1 float holding an integer index in [0, n);
 // - multi_discrete: one float per dimension d holding an index in [0, nvec[d]);
 // - box: `low.size()` floats, each within [low[i], high[i]].
+class Rng;
+
 struct ActionSpace {
   SpaceKind kind = SpaceKind::discrete;
   std::vector<int32_t> nvec;       // discrete: {n}; multi_discrete: counts per dimension
@@ -26,6 +28,10 @@ struct ActionSpace {
 
   // Floats per agent in the action buffer.
   int dim() const;
+  // Writes one uniformly random member of the space (dim() floats) into `out`: box
+  // dimensions uniform in [low, high), discrete ones uniform over their choices; draws
+  // from `rng` in dimension order (random agents, trainers and tests share it).
+  void sample(Rng& rng, float* out) const;
   // True if `action` (dim() floats) is a valid member of the space.
   bool contains(const float* action) const;
   std::string describe() const;
