@@ -669,9 +669,18 @@ UpdateStats Trainer::update() {
   boot_buf = boot_buf.narrow(0, 0, t_used);
   val_buf = val_buf.narrow(0, 0, t_used);
 
-  if (!torch::isfinite(obs_buf).all().item<bool>() || !torch::isfinite(rew_buf).all().item<bool>())
-    throw TrainingError(fmt::format("game '{}' produced a non-finite observation or reward during update {}",
-                                    cfg_.env, update_ + 1));
+  for (const auto* buf : {&obs_buf, &rew_buf}) {
+    if (torch::isfinite(*buf).all().item<bool>()) continue;
+    // Name the first bad value: which tensor, env, agent, decision and tick.
+    const auto bad = (~torch::isfinite(buf->dim() == 3 ? buf->sum(2) : *buf)).nonzero();
+    const int64_t t = bad.size(0) ? bad[0][0].item<int64_t>() : 0, r = bad.size(0) ? bad[0][1].item<int64_t>() : 0;
+    const auto row = static_cast<size_t>(r);
+    throw TrainingError(fmt::format(
+        "game '{}' produced a non-finite {} (env {}, agent {}, decision {} = tick {} of the rollout) during update "
+        "{}; training stopped before this update changed anything: the run's checkpoints are intact",
+        cfg_.env, buf == &obs_buf ? "observation" : "reward", im.row_env[row], im.learner_rows[row] % A, t, t * every,
+        update_ + 1));
+  }
 
   UpdateStats st;
   // A policy whose outputs are not finite (weights gone NaN/inf) cannot be optimized
@@ -828,12 +837,18 @@ UpdateStats Trainer::update() {
       const double max_norm = cfg_.optim.max_grad_norm > 0 ? cfg_.optim.max_grad_norm : INFINITY;
       const double gn = torch::nn::utils::clip_grad_norm_(params, max_norm);
       if (!std::isfinite(lv) || !std::isfinite(gn)) {
-        im.opt->zero_grad();
         ++st.skipped;
-        if (is_main())
-          fmt::print(stderr, "ludus: warning: update {} epoch {} minibatch {}: non-finite {} ({}); step skipped\n",
-                     update_ + 1, epoch, mb, std::isfinite(lv) ? "gradient norm" : "loss",
-                     std::isfinite(lv) ? gn : lv);
+        if (is_main()) {
+          // Which parameters' gradients went bad (clipping keeps non-finite entries non-finite).
+          std::string where;
+          for (const auto& p : policy_->named_parameters())
+            if (p.value().grad().defined() && !torch::isfinite(p.value().grad()).all().item<bool>())
+              where += (where.empty() ? " in " : ", ") + p.key();
+          fmt::print(stderr, "ludus: warning: update {} epoch {} minibatch {}: non-finite {} ({}){}; step skipped\n",
+                     update_ + 1, epoch, mb, std::isfinite(lv) ? "gradient" : "loss", std::isfinite(lv) ? gn : lv,
+                     std::isfinite(lv) ? where : "");
+        }
+        im.opt->zero_grad();
         continue;
       }
       im.opt->step();
