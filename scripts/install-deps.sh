@@ -10,6 +10,8 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev libfmt-dev libzstd-dev libstb-dev
   libtorch-dev libopenblas0-pthread libgloo-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  clang
+  python3-dev python3-numpy python3-pytest pybind11-dev
 )
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi

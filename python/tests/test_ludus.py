@@ -1,0 +1,186 @@
+"""The Python module: spaces, shapes and dtypes, zero copy, determinism, opponents,
+snapshots, errors, replays and plugins. Run by CTest (python.pytest) with PYTHONPATH set
+to the build tree's python/ folder."""
+
+import os
+import subprocess
+import tempfile
+
+import numpy as np
+import pytest
+
+import ludus
+
+
+def random_actions(space, shape, rng):
+    if space.kind == "discrete":
+        return rng.integers(0, space.n, size=shape)
+    if space.kind == "multi_discrete":
+        return rng.integers(0, np.asarray(space.nvec), size=shape + (len(space.nvec),))
+    low, high = np.asarray(space.low), np.asarray(space.high)
+    return rng.uniform(low, high, size=shape + low.shape).astype(np.float32)
+
+
+def test_envs_lists_every_builtin_game_with_spaces_and_agents():
+    games = {e["name"]: e for e in ludus.envs()}
+    assert {"reach", "codeball", "codewars"} <= set(games)
+    cb = games["codeball"]
+    assert cb["action_space"].kind == "box" and cb["action_space"].shape == (5,)
+    assert cb["observation_space"].dtype == "float32"
+    assert "chaser" in cb["agents"] and "random" in cb["agents"]
+    assert "team_size" in cb["options"]
+
+
+@pytest.mark.parametrize("game,options", [("reach", {}), ("codeball", {"team_size": 1}),
+                                          ("codewars", {"size": "duel"})])
+def test_reset_and_step_shapes_and_dtypes(game, options):
+    vec = ludus.make_vec(game, num_envs=3, threads=2, seed=4, **options)
+    obs, info = vec.reset()
+    n, a = vec.num_envs, vec.num_agents
+    assert obs.shape == (n, a) + vec.observation_space.shape and obs.dtype == np.float32
+    assert isinstance(info, dict)
+    rng = np.random.default_rng(0)
+    acts = random_actions(vec.action_space, (n, a), rng)
+    obs2, rew, term, trunc, info = vec.step(acts)
+    assert obs2.shape == obs.shape and rew.shape == (n, a) and rew.dtype == np.float32
+    assert term.shape == (n,) and term.dtype == np.bool_ and trunc.dtype == np.bool_
+    assert info["final_obs"].shape[0] == n and info["_final_obs"].dtype == np.bool_
+    assert np.isfinite(obs2).all()
+
+
+def test_arrays_view_the_env_buffers_without_copies():
+    vec = ludus.make_vec("reach", num_envs=4, seed=1)
+    obs, _ = vec.reset()
+    assert not obs.flags.owndata and obs.base is not None
+    before = obs.copy()
+    acts = np.full((4, vec.num_agents), 1)
+    obs2, rew, *_ = vec.step(acts)
+    assert np.shares_memory(obs, obs2), "every step returns a view of the same buffer"
+    assert not np.array_equal(before, obs), "the earlier view sees the new step (no copy was made)"
+
+
+def test_same_seed_same_trajectory_and_reset_seed():
+    def run(seed):
+        vec = ludus.make_vec("codeball", num_envs=2, threads=2, seed=seed, team_size=1)
+        vec.reset()
+        rng = np.random.default_rng(3)
+        out = []
+        for _ in range(50):
+            o, r, *_ = vec.step(random_actions(vec.action_space, (2, vec.num_agents), rng))
+            out.append((o.copy(), r.copy()))
+        return out
+
+    a, b, c = run(7), run(7), run(8)
+    assert all(np.array_equal(x[0], y[0]) and np.array_equal(x[1], y[1]) for x, y in zip(a, b))
+    assert not all(np.array_equal(x[0], y[0]) for x, y in zip(a, c))
+
+
+def test_episodes_auto_reset_with_the_final_observation():
+    vec = ludus.make_vec("reach", num_envs=2, seed=3, max_ticks=5)
+    vec.reset()
+    for t in range(5):
+        obs, rew, term, trunc, info = vec.step(np.zeros((2, vec.num_agents), dtype=np.int64))
+    assert trunc.all() and info["_final_obs"].all()
+    assert not np.array_equal(info["final_obs"][0], obs[0]), "obs already holds the next episode"
+
+
+def test_opponent_bot_plays_the_other_team():
+    vec = ludus.make_vec("codeball", num_envs=2, seed=1, opponent="chaser", team_size=2)
+    obs, _ = vec.reset()
+    assert vec.num_agents == 2 and obs.shape[:2] == (2, 2)
+    assert vec.agent_teams == [0, 0]
+    goals_against = 0
+    zero = np.zeros((2, 2, 5), dtype=np.float32)
+    for _ in range(3000):
+        obs, rew, term, trunc, info = vec.step(zero)
+        goals_against += int((rew < -0.5).any(axis=1).sum())
+    assert goals_against > 0, "two chasers score against robots that stand still"
+
+
+def test_save_and_load_state_continue_identically():
+    vec = ludus.make_vec("codewars", num_envs=2, seed=2, size="duel")
+    vec.reset()
+    rng = np.random.default_rng(1)
+    for _ in range(70):
+        vec.step(random_actions(vec.action_space, (2, vec.num_agents), rng))
+    snap = vec.save_state(0)
+    assert isinstance(snap, bytes) and len(snap) > 0
+    vec.load_state(1, snap)
+    obs, *_ = vec.step(np.zeros((2, vec.num_agents), dtype=np.int64))
+    assert np.array_equal(obs[0], obs[1])
+    with pytest.raises(ludus.FormatError):
+        vec.load_state(0, snap[: len(snap) // 2])
+    with pytest.raises(IndexError):
+        vec.save_state(5)
+
+
+def test_bad_input_is_a_python_exception_with_the_message():
+    with pytest.raises(ValueError, match="team_size"):
+        ludus.make_vec("codeball", team_size=9)
+    with pytest.raises(ValueError, match="no_such_option"):
+        ludus.make_vec("reach", no_such_option=1)
+    with pytest.raises(ValueError, match="no_such_game|unknown"):
+        ludus.make_vec("no_such_game")
+    with pytest.raises(ValueError, match="opponent|agent"):
+        ludus.make_vec("reach", opponent="no_such_bot")
+    vec = ludus.make_vec("reach", num_envs=2)
+    vec.reset()
+    with pytest.raises(ValueError, match=r"shape \(2, 4\)"):
+        vec.step(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="not in"):
+        vec.step(np.full((2, 4), 99))
+    with pytest.raises(TypeError):
+        ludus.make_vec("reach", max_ticks=[1, 2])
+
+
+def test_single_env_and_parallel_view():
+    env = ludus.make("reach", seed=5)
+    obs, _ = env.reset()
+    assert obs.shape == (env.num_agents,) + env.observation_space.shape
+    obs, rew, term, trunc, info = env.step(np.zeros(env.num_agents, dtype=np.int64))
+    assert rew.shape == (env.num_agents,) and isinstance(term, bool)
+    par = ludus.parallel_env("reach", seed=5)
+    o, _ = par.reset()
+    assert set(o) == set(par.agents) and par.agents[0] == "team0_0"
+    o, r, te, tr, _ = par.step({a: 0 for a in par.agents})
+    assert set(r) == set(par.agents)
+
+
+def test_spaces_map_onto_gymnasium():
+    sp = ludus.make_vec("codeball").action_space
+    assert sp.kind == "box" and len(sp.low) == 5 and sp.high[3] == 15
+    assert ludus.make_vec("reach").action_space.n == 9
+    try:
+        import gymnasium  # noqa: F401
+    except ImportError:
+        pytest.skip("gymnasium is not installed (not in Debian): plain attributes only")
+    assert ludus.to_gymnasium(sp).shape == (5,)
+
+
+def test_replays_written_by_the_cli_are_read_and_damaged_ones_refused():
+    exe = os.environ.get("LUDUS_BIN")
+    assert exe and os.path.exists(exe), "LUDUS_BIN (set by CTest) must name the ludus CLI"
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "m.rpl")
+        subprocess.run([exe, "run", "-e", "reach", "-a", "greedy,random", "-o", path, "--set", "max_ticks=60"],
+                       check=True, capture_output=True)
+        info = ludus.replay_info(path)
+        assert info["game"] == "reach" and info["frames"] > 0 and info["complete"]
+        data = open(path, "rb").read()
+        bad = os.path.join(d, "bad.rpl")
+        open(bad, "wb").write(data[: len(data) // 2])
+        with pytest.raises(ludus.ReplayError):
+            ludus.replay_info(bad)
+
+
+def test_plugin_games_load_and_play():
+    plugin = os.environ.get("LUDUS_PONG_PLUGIN")
+    assert plugin and os.path.exists(plugin), "LUDUS_PONG_PLUGIN (set by CTest) must name the Pong plugin"
+    added = ludus.load_plugin(plugin)
+    assert "pong" in added
+    vec = ludus.make_vec("pong", num_envs=2, opponent="tracker")
+    obs, _ = vec.reset()
+    obs, *_ = vec.step(random_actions(vec.action_space, (2, vec.num_agents), np.random.default_rng(0)))
+    assert np.isfinite(obs).all()
+    with pytest.raises(RuntimeError, match="cannot load plugin|not found"):
+        ludus.load_plugin(plugin + ".missing")
