@@ -184,3 +184,26 @@ def test_plugin_games_load_and_play():
     assert np.isfinite(obs).all()
     with pytest.raises(RuntimeError, match="cannot load plugin|not found"):
         ludus.load_plugin(plugin + ".missing")
+
+
+def test_a_trained_checkpoint_plays_as_the_opponent():
+    exe = os.environ.get("LUDUS_BIN")
+    assert exe and os.path.exists(exe), "LUDUS_BIN (set by CTest) must name the ludus CLI"
+    with tempfile.TemporaryDirectory() as d:
+        run = os.path.join(d, "run")
+        subprocess.run([exe, "train", "--set", "env=reach", "--set", "total_steps=2000", "--set", "threads=1",
+                        "--set", "eval.every=0", "--set", "run_dir=" + run], check=True, capture_output=True)
+        ckpts = sorted(os.listdir(os.path.join(run, "checkpoints")))
+        assert ckpts, "training wrote a checkpoint"
+        ckpt = os.path.join(run, "checkpoints", ckpts[-1])
+        # The preset trains Reach 1v1: the opponent needs the same observation size.
+        vec = ludus.make_vec("reach", num_envs=2, opponent="policy:" + ckpt, team_size=1)
+        obs, _ = vec.reset()
+        assert obs.shape[1] == 1
+        for _ in range(5):
+            obs, *_ = vec.step(np.zeros((2, 1), dtype=np.int64))
+        assert np.isfinite(obs).all()
+        with pytest.raises(ValueError, match="22"):   # 2v2 observations: refused when the match starts
+            ludus.make_vec("reach", opponent="policy:" + ckpt, team_size=2).reset()
+        with pytest.raises((ValueError, RuntimeError), match="missing.pt"):
+            ludus.make_vec("reach", opponent="policy:" + os.path.join(d, "missing.pt")).reset()
