@@ -46,10 +46,12 @@ inline MatchResult result_from_scores(std::vector<double> team_scores, int64_t t
 // A game instance. Implementations own their physics and RNG; nothing is shared
 // between instances, so a VecEnv may step many of them on different threads.
 //
-// Contract (checked for every registered env by the conformance suite):
+// Contract (checked for every registered env by the conformance suite, except where
+// noted):
 // - reset(seed) then the same actions give the same trajectory, bit for bit.
 // - step() reads num_agents * action_dim floats and writes every slot of `out`; it
-//   performs no allocation in steady state.
+//   performs no allocation in steady state (checked for the built-in games by
+//   tests/envs/alloc_test.cpp, not by the conformance suite: a plugin should check its own).
 // - terminated: the game ended by its rules; truncated: the tick limit was reached.
 //   After either, the caller must reset before stepping again.
 // - save_state() then load_state() on any instance of the same config continues
