@@ -122,6 +122,7 @@ void cmd_run(RunConfig rc) {
   header.agents = names;
   header.ludus_version = version();
   header.created_utc = utc_now();
+  header.tick_rate_hz = spec.tick_rate_hz;
 
   std::vector<int> wins(static_cast<size_t>(spec.num_teams), 0);
   int draws = 0;

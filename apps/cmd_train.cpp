@@ -267,6 +267,7 @@ void add_train_commands(CLI::App& app) {
             for (int t = 0; t < spec.num_teams; ++t) h.agents.push_back(t == side ? "policy" : ea->opponent);
             h.ludus_version = version();
             h.created_utc = utc_now();
+            h.tick_rate_hz = spec.tick_rate_hz;
             writer = std::make_unique<ReplayWriter>(
                 (std::filesystem::path(out_dir) / fmt::format("match{}.rpl", m)).string(), h);
           }

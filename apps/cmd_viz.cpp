@@ -75,6 +75,7 @@ struct ViewArgs {
 
 // The game's tick rate, for playing a replay in real time; 30 Hz when the game is unknown here.
 double replay_tick_rate(const ReplayHeader& h) {
+  if (h.tick_rate_hz > 0) return h.tick_rate_hz;  // format 2 records it
   const EnvEntry* entry = EnvRegistry::global().find(h.env_name);
   if (!entry) {
     fmt::print(stderr, "ludus: warning: game '{}' is not registered here (a plugin?); playing at 30 ticks/s\n",

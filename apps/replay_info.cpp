@@ -13,6 +13,7 @@ void print_replay_info(const std::string& path, bool recover) {
   const ReplayHeader& h = reader.header();
   fmt::print("replay:   {}\nformat:   {}\nenv:      {}\nseed:     {}\nludus:    {}\ncreated:  {}\n", path,
              h.format_version, h.env_name, h.seed, h.ludus_version, h.created_utc);
+  if (h.tick_rate_hz > 0) fmt::print("rate:     {} ticks/s\n", h.tick_rate_hz);
   std::string agents;
   for (const auto& a : h.agents) agents += (agents.empty() ? "" : ", ") + a;
   fmt::print("agents:   {}\nframes:   {}\n", agents, reader.num_frames());

@@ -342,6 +342,20 @@ class Checker {
           frame.clear();
           env->draw(frame);
           require(!frame.items.empty(), "draw() emitted nothing");
+          // Every body (disc or ball in world coordinates) stays inside the world the
+          // frame declares, give or take its radius and 5% of the extent.
+          for (const auto& it : frame.items) {
+            if (it.screen || (it.prim != Prim::circle && it.prim != Prim::sphere)) continue;
+            const float c[3] = {it.x, it.y, it.z};
+            for (int k = 0; k < (frame.dims == 3 ? 3 : 2); ++k) {
+              const float lo = frame.bounds[2 * k], hi = frame.bounds[2 * k + 1];
+              const float pad = it.radius + 0.05f * (hi - lo);
+              if (!(c[k] >= lo - pad && c[k] <= hi + pad))
+                require(false, "a body is outside the world at tick " + std::to_string(env->tick()) + ": " +
+                                   "xyz"[k] + std::string(" = ") + std::to_string(c[k]) + ", bounds [" +
+                                   std::to_string(lo) + ", " + std::to_string(hi) + "]");
+            }
+          }
         }
       }
       return std::to_string(conf_.random_ticks) + " ticks, " + std::to_string(episodes) + " episodes, all finite";

@@ -55,6 +55,7 @@ ReplayWriter::ReplayWriter(const std::string& path, ReplayHeader header, int fra
   for (const auto& a : header.agents) w.put_string(a);
   w.put_string(header.ludus_version);
   w.put_string(header.created_utc);
+  w.put<double>(header.tick_rate_hz);
   write_all(file_, kMagic, sizeof kMagic, path_);
   write_value<uint32_t>(file_, kReplayFormatVersion, path_);
   write_value<uint64_t>(file_, hdr.size(), path_);
@@ -145,8 +146,8 @@ ReplayReader::ReplayReader(const std::string& path, ReplayMode mode) : path_(pat
     uint32_t version = 0;
     uint64_t hsize = 0;
     if (!read_exact(file_, &version, 4)) fail("truncated header");
-    if (version != kReplayFormatVersion)
-      fail("replay format version " + std::to_string(version) + " is not supported (this ludus reads " +
+    if (version < 1 || version > kReplayFormatVersion)
+      fail("replay format version " + std::to_string(version) + " is not supported (this ludus reads 1 to " +
            std::to_string(kReplayFormatVersion) + ")");
     if (!read_exact(file_, &hsize, 8) || hsize > (1u << 28)) fail("truncated or corrupt header size");
     std::vector<uint8_t> hdr(hsize);
@@ -163,6 +164,10 @@ ReplayReader::ReplayReader(const std::string& path, ReplayMode mode) : path_(pat
     for (uint64_t i = 0; i < n_agents; ++i) header_.agents.push_back(r.get_string());
     header_.ludus_version = r.get_string();
     header_.created_utc = r.get_string();
+    if (version >= 2) {
+      header_.tick_rate_hz = r.get<double>();
+      if (!(header_.tick_rate_hz >= 0 && header_.tick_rate_hz <= 1e6)) r.fail("implausible tick rate");
+    }
     r.expect_end();
 
     for (;;) {

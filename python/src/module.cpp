@@ -328,6 +328,7 @@ py::dict replay_info(const std::string& path, bool recover) {
   d["agents"] = h.agents;
   d["ludus_version"] = h.ludus_version;
   d["created_utc"] = h.created_utc;
+  d["tick_rate_hz"] = h.tick_rate_hz;
   d["frames"] = r.num_frames();
   d["complete"] = r.complete();
   d["warning"] = r.warning();

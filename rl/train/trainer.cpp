@@ -952,6 +952,7 @@ EvalResult Trainer::evaluate(int matches, const std::string& opponent, int repla
       for (int t = 0; t < im.spec.num_teams; ++t) h.agents.push_back(t == side ? "learner" : opponent);
       h.ludus_version = version();
       h.created_utc = utc_now();
+      h.tick_rate_hz = im.spec.tick_rate_hz;
       const auto path = fmt::format("{}_m{}.rpl", replay_prefix, m);
       fs::create_directories(fs::path(path).parent_path());
       writer = std::make_unique<ReplayWriter>(path, h);

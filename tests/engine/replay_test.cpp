@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <filesystem>
 #include <fstream>
 
@@ -42,6 +44,7 @@ class ReplayTest : public ::testing::Test {
     h.seed = 7;
     h.agents = {"greedy", "random"};
     h.ludus_version = "test";
+    h.tick_rate_hz = 30;
     ReplayWriter w(path_, h, /*frames_per_chunk=*/10);
     for (int i = 0; i < frames; ++i) w.add(frame_at(i));
     MatchResult r;
@@ -76,6 +79,22 @@ TEST_F(ReplayTest, RoundTripFrameForFrame) {
   EXPECT_EQ(r.result().winner, 0);
   EXPECT_EQ(r.result().team_scores, (std::vector<double>{3, 1}));
   EXPECT_THROW(r.frame(35), ReplayError);
+}
+
+TEST_F(ReplayTest, HeaderRecordsTheTickRateAndFormatOneFilesStillRead) {
+  write(5);
+  ReplayReader r(path_);
+  EXPECT_EQ(r.header().format_version, kReplayFormatVersion);
+  EXPECT_EQ(r.header().tick_rate_hz, 30);
+  // A file written by ludus before format 2 (tests/data/replays): read, rate unknown.
+  const char* data = std::getenv("LUDUS_TEST_DATA");
+  ASSERT_NE(data, nullptr) << "LUDUS_TEST_DATA not set (CTest sets it to tests/data)";
+  ReplayReader old(std::string(data) + "/replays/reach_format1.rpl");
+  EXPECT_EQ(old.header().format_version, 1u);
+  EXPECT_EQ(old.header().env_name, "reach");
+  EXPECT_EQ(old.header().tick_rate_hz, 0);
+  EXPECT_GT(old.num_frames(), 0);
+  (void)old.frame(old.num_frames() - 1);
 }
 
 TEST_F(ReplayTest, TruncatedFileIsRefusedInStrictModeAndRecoverable) {

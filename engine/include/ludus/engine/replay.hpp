@@ -19,7 +19,8 @@
 
 namespace ludus {
 
-inline constexpr uint32_t kReplayFormatVersion = 1;
+// 2: the header records the game's tick rate. Version-1 files are still read.
+inline constexpr uint32_t kReplayFormatVersion = 2;
 
 struct ReplayHeader {
   uint32_t format_version = kReplayFormatVersion;
@@ -29,6 +30,7 @@ struct ReplayHeader {
   std::vector<std::string> agents;  // one description per team
   std::string ludus_version;
   std::string created_utc;
+  double tick_rate_hz = 0;  // the game's ticks per second (0: unknown, a version-1 file)
 };
 
 // Thrown for unreadable, truncated or corrupted replays; the message names the file,
