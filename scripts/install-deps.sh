@@ -14,6 +14,9 @@ PACKAGES=(
   python3-dev python3-numpy python3-pytest pybind11-dev
 )
 
+# --python-example: also Debian's torch for Python, which only python/examples/ppo_reach.py needs.
+if [ "${1:-}" = "--python-example" ]; then PACKAGES+=(python3-torch); fi
+
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
 
 missing=()

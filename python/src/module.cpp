@@ -5,6 +5,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
+#include <ctime>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -14,6 +17,7 @@
 #include "ludus/agents/agent.hpp"
 #include "ludus/engine/bytes.hpp"
 #include "ludus/engine/config.hpp"
+#include "ludus/engine/frame.hpp"
 #include "ludus/engine/plugin.hpp"
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/replay.hpp"
@@ -139,6 +143,7 @@ class VectorEnv {
       if (s.num_teams != 2) throw py::value_error("an opponent needs a two-team game; '" + game + "' has " +
                                                   std::to_string(s.num_teams) + " teams");
       learners_ = s.team_agents(learner_team);
+      opponent_ = opponent;
       opp_team_ = 1 - learner_team;
       opp_ids_ = s.team_agents(opp_team_);
       for (int e = 0; e < num_envs; ++e) opponents_.push_back(make_agent(opponent, game));
@@ -213,6 +218,16 @@ class VectorEnv {
                            dst + static_cast<int64_t>(i) * total * AD);
       }
       vec_->step();
+      for (auto it = recorders_.begin(); it != recorders_.end();) {
+        const int e = it->first;
+        if (vec_->terminated()[e] || vec_->truncated()[e]) {
+          it->second->finish(vec_->finished_result(e));
+          it = recorders_.erase(it);
+        } else {
+          record_frame(e, *it->second);
+          ++it;
+        }
+      }
       for (size_t e = 0; e < term_.size(); ++e) {
         term_[e] = vec_->terminated()[e] != 0;
         trunc_[e] = vec_->truncated()[e] != 0;
@@ -227,8 +242,51 @@ class VectorEnv {
     py::array_t<bool> ended(N);
     for (py::ssize_t e = 0; e < N; ++e) ended.mutable_at(e) = term_[static_cast<size_t>(e)] || trunc_[static_cast<size_t>(e)];
     info["_final_obs"] = ended;
+    // The winning team of each episode that ended in this step (-1: a draw; other envs 0).
+    py::array_t<int32_t> winner(N);
+    for (py::ssize_t e = 0; e < N; ++e)
+      winner.mutable_at(e) = ended.at(e) ? vec_->finished_result(static_cast<int>(e)).winner : 0;
+    info["winner"] = winner;
     return py::make_tuple(obs_view(self), rewards_view(self), view(reinterpret_cast<const bool*>(term_.data()), {N}, {1}, self),
                           view(reinterpret_cast<const bool*>(trunc_.data()), {N}, {1}, self), info);
+  }
+
+  // Records env i into a replay from its current state on: one frame per step, finished
+  // (with the match result) when its episode ends or on stop_replay. The frame of an
+  // episode's very last tick is not in it (the env has reset by the time it could be drawn).
+  void start_replay(int i, const std::string& path, std::vector<std::string> agents) {
+    check_env(i);
+    const EnvSpec& s = spec();
+    ReplayHeader h;
+    h.env_name = game_;
+    h.env_options_yaml = options_yaml_;
+    h.seed = seed_;
+    if (agents.empty())
+      for (int t = 0; t < s.num_teams; ++t)
+        agents.push_back(!opponents_.empty() && t == opp_team_ ? opponent_ : "python");
+    if (static_cast<int>(agents.size()) != s.num_teams)
+      throw py::value_error("agents: one name per team (" + std::to_string(s.num_teams) + "), got " +
+                            std::to_string(agents.size()));
+    h.agents = std::move(agents);
+    h.ludus_version = version();
+    const std::time_t now = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    h.created_utc = buf;
+    h.tick_rate_hz = s.tick_rate_hz;
+    auto w = std::make_unique<ReplayWriter>(path, h);
+    record_frame(i, *w);
+    recorders_[i] = std::move(w);
+  }
+
+  // Finishes env i's replay now (result so far); returns its path, or None if none ran.
+  std::optional<std::string> stop_replay(int i) {
+    auto it = recorders_.find(i);
+    if (it == recorders_.end()) return std::nullopt;
+    it->second->finish(vec_->env(i).result());
+    std::string path = it->second->path();
+    recorders_.erase(it);
+    return path;
   }
 
   py::bytes save_state(int i) {
@@ -267,6 +325,12 @@ class VectorEnv {
   void check_env(int i) const {
     if (i < 0 || i >= num_envs())
       throw py::index_error("env index " + std::to_string(i) + " out of range [0, " + std::to_string(num_envs()) + ")");
+  }
+
+  void record_frame(int i, ReplayWriter& w) {
+    frame_.clear();
+    vec_->env(i).draw(frame_);
+    w.add(frame_);
   }
 
   void reset_opponents_all() {
@@ -316,6 +380,9 @@ class VectorEnv {
   bool contiguous_ = true;
   std::vector<float> obs_copy_, final_copy_, rew_copy_;
   std::vector<uint8_t> term_, trunc_;  // bool-sized, viewed as numpy bool
+  std::string opponent_;
+  std::map<int, std::unique_ptr<ReplayWriter>> recorders_;
+  Frame frame_;
 };
 
 py::dict replay_info(const std::string& path, bool recover) {
@@ -337,6 +404,34 @@ py::dict replay_info(const std::string& path, bool recover) {
   d["team_scores"] = res.team_scores;
   d["ticks"] = res.ticks;
   return d;
+}
+
+// The C++ VecEnv stepped directly with the given actions [T, num_envs, num_agents(,
+// action_dim)], no Python wrapper in between: returns the observations [T, num_envs,
+// num_agents, obs_dim] and rewards [T, num_envs, num_agents] (what the tests compare the
+// module's arrays with).
+py::tuple reference_rollout(const std::string& game, int num_envs, uint64_t seed,
+                            const py::array_t<float, py::array::c_style | py::array::forcecast>& actions,
+                            const py::kwargs& kw) {
+  const ConfigTree options = options_from(kw);
+  const EnvEntry& entry = EnvRegistry::global().get(game);
+  std::vector<std::unique_ptr<Env>> envs;
+  for (int i = 0; i < num_envs; ++i) envs.push_back(entry.create(options));
+  VecEnv vec(std::move(envs), 1);
+  const EnvSpec& s = vec.spec();
+  const int64_t N = num_envs, A = s.num_agents, AD = s.action_dim(), D = s.obs_dim();
+  if (actions.ndim() < 1 || actions.size() % (N * A * AD) != 0)
+    throw py::value_error("actions must be [T, num_envs, num_agents(, action_dim)]");
+  const int64_t T = actions.shape(0);
+  py::array_t<float> obs({T, N, A, D}), rew({T, N, A});
+  vec.reset(seed);
+  for (int64_t t = 0; t < T; ++t) {
+    std::copy_n(actions.data() + t * N * A * AD, N * A * AD, vec.actions());
+    vec.step();
+    std::copy_n(vec.obs(), N * A * D, obs.mutable_data() + t * N * A * D);
+    std::copy_n(vec.rewards(), N * A, rew.mutable_data() + t * N * A);
+  }
+  return py::make_tuple(obs, rew);
 }
 
 }  // namespace
@@ -385,6 +480,10 @@ PYBIND11_MODULE(_ludus, m) {
            }, py::arg("seed") = py::none())
       .def("step", [](py::object self, const py::array& a) { return self.cast<VectorEnv&>().step(self, a); },
            py::arg("actions"))
+      .def("start_replay", &VectorEnv::start_replay, py::arg("index"), py::arg("path"),
+           py::arg("agents") = std::vector<std::string>{},
+           "record env `index` into a replay file until its episode ends (or stop_replay)")
+      .def("stop_replay", &VectorEnv::stop_replay, py::arg("index"), "finish env `index`'s replay now; its path")
       .def("save_state", &VectorEnv::save_state, py::arg("index"))
       .def("load_state", &VectorEnv::load_state, py::arg("index"), py::arg("state"))
       .def_property_readonly("num_envs", &VectorEnv::num_envs)
@@ -420,6 +519,8 @@ PYBIND11_MODULE(_ludus, m) {
     }
     return out;
   }, "Every registered game: name, description, spaces, options (YAML with comments), agents");
+  m.def("_reference_rollout", &reference_rollout, py::arg("game"), py::arg("num_envs"), py::arg("seed"),
+        py::arg("actions"), "the C++ VecEnv stepped with these actions (for tests)");
   m.def("load_plugin", &load_plugin, py::arg("path"), "Loads a game plugin (.so); returns the games it added");
   m.def("replay_info", &replay_info, py::arg("path"), py::arg("recover") = false,
         "A replay's header and result (ReplayError if it is damaged)");

@@ -81,6 +81,7 @@ def test_episodes_auto_reset_with_the_final_observation():
     for t in range(5):
         obs, rew, term, trunc, info = vec.step(np.zeros((2, vec.num_agents), dtype=np.int64))
     assert trunc.all() and info["_final_obs"].all()
+    assert info["winner"].shape == (2,) and set(info["winner"]) <= {-1, 0, 1}
     assert not np.array_equal(info["final_obs"][0], obs[0]), "obs already holds the next episode"
 
 
@@ -207,3 +208,54 @@ def test_a_trained_checkpoint_plays_as_the_opponent():
             ludus.make_vec("reach", opponent="policy:" + ckpt, team_size=2).reset()
         with pytest.raises((ValueError, RuntimeError), match="missing.pt"):
             ludus.make_vec("reach", opponent="policy:" + os.path.join(d, "missing.pt")).reset()
+
+
+@pytest.mark.parametrize("game,options", [("codeball", {"team_size": 2}), ("codewars", {"size": "duel"})])
+def test_identical_to_the_cpp_vecenv_for_the_same_seed_and_actions(game, options):
+    vec = ludus.make_vec(game, num_envs=3, threads=2, seed=11, **options)
+    vec.reset()
+    rng = np.random.default_rng(5)
+    acts = np.stack([random_actions(vec.action_space, (3, vec.num_agents), rng) for _ in range(80)])
+    ref_obs, ref_rew = ludus._ludus._reference_rollout(game, 3, 11, acts.astype(np.float32), **options)
+    for t in range(80):
+        obs, rew, *_ = vec.step(acts[t])
+        assert np.array_equal(obs.reshape(ref_obs[t].shape), ref_obs[t]), f"step {t}: observations differ"
+        assert np.array_equal(rew, ref_rew[t]), f"step {t}: rewards differ"
+
+
+def rss_kb():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+
+
+def test_no_leak_over_a_hundred_thousand_steps():
+    vec = ludus.make_vec("reach", num_envs=1, seed=1, opponent="lazy", team_size=1)
+    vec.reset()
+    acts = np.zeros((1, 1), dtype=np.int64)
+    for _ in range(5000):  # warm-up: caches, allocator pools
+        vec.step(acts)
+    before = rss_kb()
+    for _ in range(100000):
+        vec.step(acts)
+    grown = rss_kb() - before
+    assert grown < 2048, f"resident memory grew by {grown} kB over 10^5 steps"
+
+
+def test_replay_recorded_from_python_round_trips():
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "py.rpl")
+        vec = ludus.make_vec("reach", num_envs=2, seed=4, opponent="greedy", team_size=1, max_ticks=40)
+        vec.reset()
+        vec.start_replay(1, path)
+        for _ in range(40):
+            obs, rew, term, trunc, info = vec.step(np.zeros((2, 1), dtype=np.int64))
+        assert trunc[1]
+        info = ludus.replay_info(path)
+        assert info["complete"] and info["game"] == "reach" and info["agents"] == ["python", "greedy"]
+        assert info["frames"] == 40 and info["ticks"] == 40 and info["tick_rate_hz"] > 0
+        assert vec.stop_replay(1) is None, "the episode end finished it"
+        exe = os.environ.get("LUDUS_BIN")
+        out = subprocess.run([exe, "replay", path, "--info"], check=True, capture_output=True, text=True).stdout
+        assert "reach" in out
+        with pytest.raises(ValueError, match="one name per team"):
+            vec.start_replay(0, path, agents=["a"])
