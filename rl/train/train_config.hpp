@@ -17,8 +17,11 @@ struct OptimConfig {
   std::string schedule = "keller";
   std::string scaling = "original";
   double max_grad_norm = 1.0;
+  std::string anneal = "none";   // linear: both learning rates fall linearly with agent-steps
+  double anneal_to = 0.0;        // linear: the fraction of the learning rates left at total_steps
 
   void visit(OptionVisitor& v) {
+    static constexpr std::string_view kAnneal[] = {"none", "linear"};
     static constexpr std::string_view kOpt[] = {"muon", "adamw"};
     static constexpr std::string_view kSched[] = {"keller", "quintic5", "polar_express", "you6"};
     static constexpr std::string_view kScale[] = {"original", "moonlight", "none"};
@@ -30,6 +33,10 @@ struct OptimConfig {
     v.value("schedule", schedule, kSched, "Newton-Schulz coefficient schedule");
     v.value("scaling", scaling, kScale, "Muon update scaling");
     v.value("max_grad_norm", max_grad_norm, 0.0, 1e6, "gradient clipping (0: off)");
+    v.value("anneal", anneal, kAnneal,
+            "learning-rate schedule over agent-steps: none, or linear from lr / adam_lr at step 0 to anneal_to x "
+            "them at total_steps (by steps, not time, so a run and its resume take the same steps)");
+    v.value("anneal_to", anneal_to, 0.0, 1.0, "linear: fraction of the learning rates left at total_steps");
   }
 };
 

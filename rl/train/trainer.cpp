@@ -391,6 +391,26 @@ void Trainer::restore_carry(torch::serialize::InputArchive& extra, const std::st
   }
 }
 
+std::pair<double, double> Trainer::learning_rates() const {
+  double m = 0, a = 0;
+  if (auto* mu = impl_->opt->muon()) m = static_cast<optim::MuonOptions&>(mu->param_groups().front().options()).lr();
+  if (auto* ad = impl_->opt->adamw())
+    a = static_cast<torch::optim::AdamWOptions&>(ad->param_groups().front().options()).lr();
+  return {m, a};
+}
+
+void Trainer::set_learning_rates() {
+  // Linear in the agent-steps done before this update (the same on every rank and after a
+  // resume): lr x (1 - (1 - anneal_to) x progress).
+  const double progress = std::clamp(static_cast<double>(samples_) / static_cast<double>(cfg_.total_steps), 0.0, 1.0);
+  const double f = 1.0 - (1.0 - cfg_.optim.anneal_to) * progress;
+  if (auto* m = impl_->opt->muon())
+    for (auto& g : m->param_groups()) static_cast<optim::MuonOptions&>(g.options()).lr(cfg_.optim.lr * f);
+  if (auto* a = impl_->opt->adamw())
+    for (auto& g : a->param_groups())
+      static_cast<torch::optim::AdamWOptions&>(g.options()).lr(cfg_.optim.adam_lr * f);
+}
+
 CheckpointMeta Trainer::policy_meta() const {
   CheckpointMeta m;
   m.env = cfg_.env;
@@ -851,6 +871,7 @@ UpdateStats Trainer::update() {
         im.opt->zero_grad();
         continue;
       }
+      if (cfg_.optim.anneal == "linear") set_learning_rates();
       im.opt->step();
       ++steps_taken;
       loss_sum += lv;

@@ -82,6 +82,9 @@ class Trainer {
   int rank() const;
   int world_size() const;
   bool is_main() const { return rank() == 0; }
+  // The learning rates the last optimizer step used: {Muon's, AdamW's} (0 when that
+  // optimizer holds no parameter).
+  std::pair<double, double> learning_rates() const;
   // Routing of parameters to Muon/AdamW, as a table.
   std::string routing_table() const;
 
@@ -95,6 +98,8 @@ class Trainer {
   void restore(const std::string& checkpoint_path);
   // grpo.start carry: the games in progress at the checkpoint (rank 0's; other ranks start afresh).
   void restore_carry(torch::serialize::InputArchive& extra, const std::string& path);
+  // optim.anneal linear: both learning rates for the current agent-step count.
+  void set_learning_rates();
   void write_metrics(const UpdateStats& s);
   // What a checkpoint of the current policy says about it (game, shapes, network).
   CheckpointMeta policy_meta() const;

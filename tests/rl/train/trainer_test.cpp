@@ -144,6 +144,41 @@ TEST(Trainer, CarryPlaysEachGameOnAcrossUpdatesAndResumesExactly) {
   fs::remove_all(bad.run_dir);
 }
 
+// optim.anneal linear: the learning rates fall with agent-steps from lr to anneal_to x lr,
+// and a resumed run continues the schedule bit for bit.
+TEST(Trainer, LinearAnnealingFollowsAgentStepsAndResumesExactly) {
+  const auto annealed = [](const std::string& dir) {
+    auto c = small_config(dir);
+    c.optim.anneal = "linear";
+    c.optim.anneal_to = 0.1;
+    c.total_steps = 4 * 2 * 4 * 40;  // 4 updates of 2 groups x 4 rollouts x 40 ticks
+    return c;
+  };
+  const auto dir_a = temp_dir("anneal_a"), dir_b = temp_dir("anneal_b");
+  auto a = Trainer::create(annealed(dir_a));
+  std::vector<double> muon;
+  for (int u = 0; u < 3; ++u) {
+    a->update();
+    muon.push_back(a->learning_rates().first);
+  }
+  const double lr = annealed(dir_a).optim.lr, adam = annealed(dir_a).optim.adam_lr;
+  EXPECT_DOUBLE_EQ(muon[0], lr) << "the first update runs at the full rate";
+  EXPECT_LT(muon[1], muon[0]);
+  EXPECT_LT(muon[2], muon[1]);
+  EXPECT_GE(muon[2], 0.1 * lr);
+  EXPECT_NEAR(a->learning_rates().second / adam, muon[2] / lr, 1e-9) << "both rates follow one schedule";
+  auto b = Trainer::create(annealed(dir_b));
+  b->train([](const UpdateStats& s) { return s.update < 2; });
+  b.reset();
+  auto c = Trainer::resume(dir_b);
+  c->update();
+  EXPECT_DOUBLE_EQ(c->learning_rates().first, muon[2]);
+  const auto pa = a->policy()->named_parameters(), pc = c->policy()->named_parameters();
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), *pc.find(p.key()))) << p.key() << " differs";
+  fs::remove_all(dir_a);
+  fs::remove_all(dir_b);
+}
+
 TEST(Trainer, ResumeSkipsACorruptLatestCheckpoint) {
   const auto dir = temp_dir("corrupt");
   auto t = Trainer::create(small_config(dir));
