@@ -802,6 +802,7 @@ UpdateStats Trainer::update() {
   if (multi) dist_->all_reduce_sum(job, "counting samples");
   const auto S_job = static_cast<int64_t>(job[0]);
   const double job_samples = job[1];
+  if (cfg_.optim.anneal == "linear") set_learning_rates();  // from the steps before this update
   samples_ += static_cast<int64_t>(job_samples);
   const auto s_obs = obs_buf.reshape({-1, D}).index_select(0, idx).to(im.device);
   const auto s_act = act_buf.reshape({-1, AD}).index_select(0, idx).to(im.device);
@@ -871,7 +872,6 @@ UpdateStats Trainer::update() {
         im.opt->zero_grad();
         continue;
       }
-      if (cfg_.optim.anneal == "linear") set_learning_rates();
       im.opt->step();
       ++steps_taken;
       loss_sum += lv;
