@@ -5,6 +5,7 @@
 # out-of-memory; the input that did it is in build-fuzz/artifacts/<target>/.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET (default 30)] [TARGET ...]
 #   scripts/fuzz.sh --seeds      rewrites the snapshot and frame seeds (tests/fuzz/make_seeds.cpp)
+# LUDUS_FUZZ_SEED=N fixes libFuzzer's random seed (CI does, so a CI run is repeatable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${LUDUS_JOBS:-$(nproc)}
@@ -46,7 +47,7 @@ for t in "${targets[@]}"; do
   log=build-fuzz/$t.log
   echo "fuzz: $t for ${secs}s"
   set +e
-  "$bin" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2560 -max_len=262144 -print_final_stats=1 \
+  "$bin" -max_total_time="$secs" ${LUDUS_FUZZ_SEED:+-seed=$LUDUS_FUZZ_SEED} -timeout=20 -rss_limit_mb=2560 -max_len=262144 -print_final_stats=1 \
     -artifact_prefix="$art" "$work" > "$log" 2>&1
   rc=$?
   set -e
