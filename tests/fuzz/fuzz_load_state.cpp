@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "load_state_cases.hpp"
 #include "ludus/engine/bytes.hpp"
 #include "ludus/engine/frame.hpp"
 #include "ludus/engine/registry.hpp"
@@ -20,16 +21,9 @@ struct Game {
 std::vector<Game>& games() {
   static std::vector<Game> g = [] {
     std::vector<Game> out;
-    const char* cases[][2] = {
-        {"reach", "{}"},
-        {"codeball", "{}"},
-        {"codeball", "{team_size: 1, microticks: 20, action_mode: discrete, decision_ticks: 4}"},
-        {"codewars", "{size: duel}"},
-        {"codewars", "{size: small}"},
-    };
-    for (const auto& c : cases) {
+    for (const auto& c : ludus_fuzz::kLoadStateCases) {
       Game x;
-      x.env = ludus::make_env(c[0], ludus::ConfigTree::from_string(c[1], "fuzz options"));
+      x.env = ludus::make_env(c.game, ludus::ConfigTree::from_string(c.options, "fuzz options"));
       const auto& s = x.env->spec();
       x.obs.resize(static_cast<size_t>(s.num_agents * s.obs_dim()));
       x.rew.resize(static_cast<size_t>(s.num_agents));

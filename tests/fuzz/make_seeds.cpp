@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "load_state_cases.hpp"
 #include "ludus/engine/bytes.hpp"
 #include "ludus/engine/frame.hpp"
 #include "ludus/engine/registry.hpp"
@@ -31,16 +32,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path root = argv[1];
-  // The same cases, in the same order, as fuzz_load_state.cpp.
-  const char* cases[][2] = {
-      {"reach", "{}"},
-      {"codeball", "{}"},
-      {"codeball", "{team_size: 1, microticks: 20, action_mode: discrete, decision_ticks: 4}"},
-      {"codewars", "{size: duel}"},
-      {"codewars", "{size: small}"},
-  };
-  for (uint8_t c = 0; c < std::size(cases); ++c) {
-    auto env = ludus::make_env(cases[c][0], ludus::ConfigTree::from_string(cases[c][1], "seed options"));
+  const auto& cases = ludus_fuzz::kLoadStateCases;
+  for (uint8_t c = 0; c < cases.size(); ++c) {
+    auto env = ludus::make_env(cases[c].game, ludus::ConfigTree::from_string(cases[c].options, "seed options"));
     const auto& s = env->spec();
     std::vector<float> obs(static_cast<size_t>(s.num_agents * s.obs_dim())), rew(static_cast<size_t>(s.num_agents));
     std::vector<float> act(static_cast<size_t>(s.num_agents * s.action_dim()), 0.0f);
