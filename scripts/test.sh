@@ -10,6 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-}
 jobs=${LUDUS_JOBS:-$(nproc)}
+# Test data that .gitignore hides passes here and fails in a fresh clone: refuse it.
+if [ -d .git ] && command -v git >/dev/null; then
+  hidden=$(git ls-files --others --ignored --exclude-standard -- tests python configs envs || true)
+  if [ -n "$hidden" ]; then
+    echo "test.sh: these files are ignored by .gitignore, so a fresh clone lacks them:" >&2
+    echo "$hidden" >&2
+    exit 1
+  fi
+fi
 bash scripts/install-deps.sh
 case "$mode" in
   "")
