@@ -148,13 +148,21 @@ void ReachEnv::step(const float* actions, StepView out) {
   ++state_.tick;
   std::fill_n(out.reward, n, 0.0f);
 
-  // The closest disc touching the target scores (ties: lowest index).
-  int scorer = -1;
+  // The closest disc touching the target scores. Exact ties (the mirrored kickoff: both
+  // discs arrive on the same tick at the same distance) go to one of the tied discs drawn
+  // from the game's random stream, so neither side owns them (they once went to the
+  // lowest index: team 0 took every kickoff point, and `greedy` beat itself 76% as team 0).
+  int scorer = -1, tied = 0;
   float best = kAgentRadiusM + kTargetRadiusM;
   for (int i = 0; i < n; ++i) {
     const auto& a = state_.agents[static_cast<size_t>(i)];
     const float d = dist(a.x, a.y, state_.target_x, state_.target_y);
-    if (d < best) best = d, scorer = i;
+    if (d < best) {
+      best = d, scorer = i, tied = 1;
+    } else if (scorer >= 0 && d == best) {
+      ++tied;  // reservoir choice: each of the tied discs with probability 1 / tied
+      if (rng_.below(static_cast<uint32_t>(tied)) == 0) scorer = i;
+    }
   }
   if (scorer >= 0) {
     const int team = spec_.agent_team[static_cast<size_t>(scorer)];

@@ -83,6 +83,41 @@ TEST(Reach, TouchingTheTargetScoresForTheTeamAndPaysZeroSum) {
   EXPECT_EQ(h.env.result().winner, 0);
 }
 
+// Both discs of a 1v1 run straight at the kickoff target from mirrored spots, so they
+// touch it on the same tick at the same distance: that tie must not belong to a side
+// (it went to the lowest index once, and team 0 took every kickoff point).
+TEST(Reach, MirroredKickoffTiesGoToEitherSide) {
+  ReachOptions o;
+  o.team_size = 1;
+  Harness h(o);
+  int team0_first = 0, decided = 0;
+  const int seeds = 300;
+  for (int seed = 1; seed <= seeds; ++seed) {
+    h.reset(static_cast<uint64_t>(seed));
+    for (int t = 0; t < 300; ++t) {
+      const auto& s = h.env.state();
+      for (int i = 0; i < 2; ++i) {
+        const float m = ReachEnv::mirror(i);
+        const auto& a = s.agents[static_cast<size_t>(i)];
+        double ang = std::atan2(m * (s.target_y - a.y), m * (s.target_x - a.x));
+        if (ang < 0) ang += 2 * M_PI;
+        h.act[static_cast<size_t>(i)] = static_cast<float>(1 + static_cast<int>(std::lround(ang / (M_PI / 4))) % 8);
+      }
+      h.step();
+      const auto& after = h.env.state();
+      if (after.score[0] + after.score[1] > 0) {
+        ++decided;
+        team0_first += after.score[0];
+        break;
+      }
+    }
+  }
+  ASSERT_EQ(decided, seeds);
+  // A fair coin gives 150 +- 8.7 (one sd): 110..190 is beyond 4.5 sd either way.
+  EXPECT_GT(team0_first, 110);
+  EXPECT_LT(team0_first, 190);
+}
+
 TEST(Reach, EpisodeTerminatesAtTargetScoreAndTruncatesAtMaxTicks) {
   ReachOptions o;
   o.max_ticks = 20;
