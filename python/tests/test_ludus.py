@@ -3,6 +3,7 @@ snapshots, errors, replays and plugins. Run by CTest (python.pytest) with PYTHON
 to the build tree's python/ folder."""
 
 import os
+import pathlib
 import subprocess
 import tempfile
 
@@ -259,3 +260,20 @@ def test_replay_recorded_from_python_round_trips():
         assert "reach" in out
         with pytest.raises(ValueError, match="one name per team"):
             vec.start_replay(0, path, agents=["a"])
+
+
+def test_the_greedy_rule_in_python_is_the_greedy_bot():
+    # python/examples/reach_scripted.py rewrites `greedy` from the observation; against the
+    # real bot it must play a mirror match: both sides win some, and the same seeds give the
+    # same results twice.
+    import importlib.util
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "reach_scripted.py"
+    spec = importlib.util.spec_from_file_location("reach_scripted", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    first = [mod.play("greedy", 40, team, 5_000_000) for team in (0, 1)]
+    assert first == [mod.play("greedy", 40, team, 5_000_000) for team in (0, 1)]
+    wins = sum(w for w, _ in first)
+    assert 20 <= wins <= 60, first  # of 80 matches: a mirror match, not a rout either way
+    w, d = mod.play("wait:1.5", 40, 0, 5_000_000)
+    assert 0 < w < 40 and d == 0
