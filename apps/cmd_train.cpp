@@ -132,7 +132,7 @@ void add_train_commands(CLI::App& app) {
   struct TrainArgs {
     std::string config, resume;
     std::vector<std::string> sets;
-    bool quiet = false;
+    bool quiet = false, check = false;
     int nproc = 0;
   };
   auto ta = std::make_shared<TrainArgs>();
@@ -143,6 +143,9 @@ void add_train_commands(CLI::App& app) {
   train->add_option("--resume", ta->resume, "continue the run in this directory from its latest checkpoint")
       ->check(CLI::ExistingDirectory);
   train->add_flag("-q,--quiet", ta->quiet, "print only evaluation lines");
+  train->add_flag("--check", ta->check,
+                  "check the config (keys, game options, opponents, network, optimizer) and say what a run would "
+                  "build, without training or writing anything");
   train->add_option("--nproc", ta->nproc,
                     "train with this many processes on this machine (c10d/Gloo over loopback); a launcher's "
                     "RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT do the same across machines")
@@ -164,6 +167,10 @@ void add_train_commands(CLI::App& app) {
       cfg = bind_options<rl::TrainConfig>(tree);
     }
 
+    if (ta->check) {
+      fmt::print("config OK: {}", rl::Trainer::check(cfg));
+      return;
+    }
     if (ta->nproc > 0) {
       if (std::getenv("WORLD_SIZE") != nullptr)
         throw UsageError("--nproc starts its own processes, but WORLD_SIZE is set (a launcher started this one); "

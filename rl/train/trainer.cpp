@@ -174,6 +174,17 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   if (cfg_.grpo.start == "carry" && cfg_.rollout_ticks == 0)
     throw ConfigError("grpo.start: carry continues each group's game across updates in pieces of rollout_ticks; set "
                       "rollout_ticks > 0 (e.g. 256)");
+  // Opponent names are checked now, before a run directory exists: a typo fails here, not
+  // at the first update or the first evaluation.
+  const auto check_agent = [&](const char* key, const std::string& name) {
+    try {
+      (void)make_agent(name, cfg_.env);
+    } catch (const std::exception& e) {
+      throw ConfigError(fmt::format("{}: {}", key, e.what()));
+    }
+  };
+  for (const auto& bot : split_agent_list(cfg_.opponents.bots)) check_agent("opponents.bots", bot);
+  check_agent("eval.opponent", cfg_.eval.opponent);
   im.num_envs = cfg_.grpo.groups * cfg_.grpo.group_size;
   im.carry.resize(static_cast<size_t>(cfg_.grpo.groups));
   std::vector<std::unique_ptr<Env>> envs;
@@ -246,6 +257,14 @@ bool Trainer::distributed() const { return dist_ && dist_->world_size() > 1; }
 int Trainer::stream_rank() const { return cfg_.dist.same_games ? 0 : rank(); }
 
 std::string Trainer::routing_table() const { return impl_->opt->routing_table(); }
+
+std::string Trainer::check(const TrainConfig& config) {
+  std::unique_ptr<Trainer> t(new Trainer(config, nullptr));
+  const auto& im = *t->impl_;
+  return fmt::format("{}: {} envs of {} agents ({} per learner team), obs {}, decisions every {} ticks, {} on {}\n{}",
+                     config.env, im.num_envs, im.spec.num_agents, im.spec.team_agents(0).size(), im.obs_dim,
+                     t->decision_every(), config.algo, im.device.str(), t->routing_table());
+}
 
 std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, std::shared_ptr<dist::Context> dist) {
   std::unique_ptr<Trainer> t(new Trainer(config, std::move(dist)));

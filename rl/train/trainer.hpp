@@ -60,6 +60,9 @@ class Trainer {
   // Continues the run in `run_dir` from its latest readable checkpoint (any world size;
   // every rank reads run_dir).
   static std::unique_ptr<Trainer> resume(const std::string& run_dir, std::shared_ptr<dist::Context> dist = nullptr);
+  // Builds everything a run needs (envs, opponents, network, optimizer) without a run
+  // directory and says what it built; throws the error a run would (ConfigError, ...).
+  static std::string check(const TrainConfig& config);
   // The effective config of the run in `run_dir`.
   static TrainConfig run_config(const std::string& run_dir);
   ~Trainer();
