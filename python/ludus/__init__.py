@@ -59,6 +59,10 @@ class Env:
             info = {}
         return obs[0], rew[0], bool(term[0]), bool(trunc[0]), info
 
+    def render(self, width=640, height=480, hud=False):
+        """The current state as an RGB image: a [height, width, 3] uint8 array."""
+        return self._vec.render(0, width=width, height=height, hud=hud)
+
     def save_state(self):
         return self._vec.save_state(0)
 

@@ -23,6 +23,11 @@
 #include "ludus/engine/replay.hpp"
 #include "ludus/engine/vec_env.hpp"
 #include "ludus/engine/version.hpp"
+#ifdef LUDUS_PY_VIZ
+#include <SDL.h>
+
+#include "ludus/viz/viewer.hpp"
+#endif
 
 namespace py = pybind11;
 
@@ -251,6 +256,39 @@ class VectorEnv {
                           view(reinterpret_cast<const bool*>(trunc_.data()), {N}, {1}, self), info);
   }
 
+  // Env i's current state as pixels: [height, width, 3] uint8 RGB, drawn by the
+  // visualizer's renderer (the same picture as `ludus viz`, without a window).
+  py::array render(int i, int width, int height, bool hud) {
+    check_env(i);
+    if (width < 32 || height < 32 || width > 8192 || height > 8192)
+      throw py::value_error(fmt_size(width, height));
+#ifdef LUDUS_PY_VIZ
+    Frame frame;
+    vec_->env(i).draw(frame);
+    if (!canvas_ || canvas_->width() != width || canvas_->height() != height)
+      canvas_ = std::make_unique<viz::Canvas>(width, height);
+    viz::Camera camera;
+    viz::HudInfo info;
+    info.tick_rate_hz = spec().tick_rate_hz;
+    for (int t = 0; t < spec().num_teams; ++t)
+      info.team_names.push_back(!opponents_.empty() && t == opp_team_ ? opponent_ : "team " + std::to_string(t));
+    canvas_->render(frame, camera, hud ? &info : nullptr);
+    const SDL_Surface* surf = canvas_->surface();
+    py::array_t<uint8_t> out({height, width, 3});
+    auto px = out.mutable_unchecked<3>();
+    for (int y = 0; y < height; ++y) {
+      const auto* row = static_cast<const uint8_t*>(surf->pixels) + static_cast<size_t>(y) * static_cast<size_t>(surf->pitch);
+      for (int x = 0; x < width; ++x)
+        for (int c = 0; c < 3; ++c) px(y, x, c) = row[4 * x + c];  // RGBA32: bytes R, G, B, A
+    }
+    return out;
+#else
+    (void)hud;
+    throw std::runtime_error("render: this ludus was built without the visualizer (SDL2: libsdl2-dev, libsdl2-ttf-dev, "
+                             "libsdl2-image-dev, libstb-dev)");
+#endif
+  }
+
   // Records env i into a replay from its current state on: one frame per step, finished
   // (with the match result) when its episode ends or on stop_replay. The frame of an
   // episode's very last tick is not in it (the env has reset by the time it could be drawn).
@@ -373,7 +411,13 @@ class VectorEnv {
 
   std::string game_, options_yaml_;
   uint64_t seed_ = 0;
+  static std::string fmt_size(int w, int h) {
+    return "render: width and height must be in [32, 8192], got " + std::to_string(w) + "x" + std::to_string(h);
+  }
   std::unique_ptr<VecEnv> vec_;
+#ifdef LUDUS_PY_VIZ
+  std::unique_ptr<viz::Canvas> canvas_;  // kept between calls: making one loads the font
+#endif
   std::vector<int> learners_, opp_ids_;
   int opp_team_ = 1;
   std::vector<std::unique_ptr<Agent>> opponents_;
@@ -484,6 +528,8 @@ PYBIND11_MODULE(_ludus, m) {
            py::arg("agents") = std::vector<std::string>{},
            "record env `index` into a replay file until its episode ends (or stop_replay)")
       .def("stop_replay", &VectorEnv::stop_replay, py::arg("index"), "finish env `index`'s replay now; its path")
+      .def("render", &VectorEnv::render, py::arg("index") = 0, py::arg("width") = 640, py::arg("height") = 480,
+           py::arg("hud") = false, "env `index` as an RGB image, a [height, width, 3] uint8 array (the visualizer's picture)")
       .def("save_state", &VectorEnv::save_state, py::arg("index"))
       .def("load_state", &VectorEnv::load_state, py::arg("index"), py::arg("state"))
       .def_property_readonly("num_envs", &VectorEnv::num_envs)

@@ -277,3 +277,24 @@ def test_the_greedy_rule_in_python_is_the_greedy_bot():
     assert 20 <= wins <= 60, first  # of 80 matches: a mirror match, not a rout either way
     w, d = mod.play("wait:1.5", 40, 0, 5_000_000)
     assert 0 < w < 40 and d == 0
+
+
+def test_render_draws_the_state_as_rgb_pixels():
+    vec = ludus.make_vec("reach", num_envs=2, seed=7)
+    vec.reset()
+    img = vec.render(0, width=160, height=120)
+    assert img.shape == (120, 160, 3) and img.dtype == np.uint8
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 3  # arena, target, discs of two teams
+    assert np.array_equal(img, vec.render(0, width=160, height=120))  # same state, same picture
+    state = vec.save_state(0)
+    for _ in range(20):
+        vec.step(np.full((2, vec.num_agents), 1))  # everyone moves
+    moved = vec.render(0, width=160, height=120)
+    assert not np.array_equal(img, moved)
+    vec.load_state(0, state)
+    assert np.array_equal(img, vec.render(0, width=160, height=120))
+    assert ludus.make("codeball").render(width=64, height=48, hud=True).shape == (48, 64, 3)
+    with pytest.raises(ValueError, match="32, 8192"):
+        vec.render(0, width=4, height=4)
+    with pytest.raises(IndexError):
+        vec.render(2)
