@@ -130,6 +130,12 @@ torch::nn::Sequential mlp(int64_t in, int64_t hidden, int layers, int64_t out) {
   return seq;
 }
 
+// The weights of mlp()'s hidden-to-hidden layers, named as register_module(prefix, ...)
+// makes them: the Linear at index 2l (l = 1..layers-1) of the Sequential.
+void add_hidden_weight_names(std::vector<std::string>& out, const std::string& prefix, int layers) {
+  for (int l = 1; l < layers; ++l) out.push_back(prefix + "." + std::to_string(2 * l) + ".weight");
+}
+
 // Orthogonal init (gain sqrt 2 for hidden layers, small for the output) as PPO
 // implementations use; the output layer starts near-uniform.
 void init_layers(torch::nn::Sequential& seq, double out_gain) {
@@ -168,11 +174,13 @@ PolicyNetImpl::PolicyNetImpl(int64_t obs_dim, const ActionSpace& space, const Ne
   }
   policy_layers_ = register_module("policy", mlp(trunk_in, options_.hidden, options_.layers, head_.out_dim()));
   init_layers(policy_layers_, 0.01);
+  add_hidden_weight_names(hidden_matrices_, "policy", options_.layers);
   if (head_.kind == SpaceKind::box)
     log_std_ = register_parameter("log_std", torch::full({head_.box_dim}, -0.5));
   if (value_head) {
     value_layers_ = register_module("value", mlp(trunk_in, options_.hidden, options_.layers, 1));
     init_layers(value_layers_, 1.0);
+    add_hidden_weight_names(hidden_matrices_, "value", options_.layers);
   }
 }
 

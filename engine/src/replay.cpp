@@ -5,6 +5,8 @@
 #include <zstd.h>
 
 #include <cstring>
+#include <memory>
+#include <new>
 
 #include "ludus/engine/bytes.hpp"
 
@@ -130,11 +132,51 @@ namespace {
 // Reads exactly n bytes or reports how the file ended.
 bool read_exact(std::FILE* f, void* out, size_t n) { return std::fread(out, 1, n, f) == n; }
 
+// Bytes left between the read position and the end of the file: no size field read from
+// the file is trusted with an allocation larger than the bytes that could back it.
+uint64_t bytes_left(std::FILE* f, uint64_t file_size) {
+  const long pos = std::ftell(f);
+  return pos < 0 || static_cast<uint64_t>(pos) > file_size ? 0 : file_size - static_cast<uint64_t>(pos);
+}
+
+// Decompresses one zstd frame that must hold exactly `expect` bytes. The output grows with
+// what the frame really yields, so a forged size field costs no memory; more or fewer
+// bytes than `expect`, bytes after the frame or a broken frame return false.
+bool decompress_exact(const std::vector<uint8_t>& packed, uint64_t expect, std::vector<uint8_t>& out) {
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  if (!ctx) throw std::bad_alloc();
+  const uint64_t cap = expect + 1;  // room for one byte too many, to see that there is one
+  out.assign(static_cast<size_t>(std::min<uint64_t>(cap, 1u << 16)), 0);
+  ZSTD_inBuffer in{packed.data(), packed.size(), 0};
+  size_t filled = 0;
+  for (;;) {
+    if (filled == out.size()) {
+      if (out.size() == cap) return false;  // the frame holds more than `expect`
+      out.resize(static_cast<size_t>(std::min<uint64_t>(cap, 2 * static_cast<uint64_t>(out.size()))));
+    }
+    ZSTD_outBuffer o{out.data(), out.size(), filled};
+    const size_t r = ZSTD_decompressStream(ctx.get(), &o, &in);
+    if (ZSTD_isError(r)) return false;
+    filled = o.pos;
+    if (r == 0) break;                                      // the frame is complete
+    if (in.pos == in.size && o.pos < o.size) return false;  // input ended inside the frame
+  }
+  if (filled != expect || in.pos != in.size) return false;
+  out.resize(filled);
+  return true;
+}
+
 }  // namespace
 
 ReplayReader::ReplayReader(const std::string& path, ReplayMode mode) : path_(path) {
   file_ = std::fopen(path.c_str(), "rb");
   if (!file_) throw ReplayError(path + ": cannot open replay: " + std::strerror(errno));
+  uint64_t file_size = 0;
+  if (std::fseek(file_, 0, SEEK_END) == 0) {
+    const long end = std::ftell(file_);
+    file_size = end > 0 ? static_cast<uint64_t>(end) : 0;
+  }
+  std::rewind(file_);
   auto fail = [&](const std::string& why) -> void {
     const long pos = std::ftell(file_);
     throw ReplayError(path_ + ": " + why + " (at byte " + std::to_string(pos) + ")");
@@ -150,6 +192,7 @@ ReplayReader::ReplayReader(const std::string& path, ReplayMode mode) : path_(pat
       fail("replay format version " + std::to_string(version) + " is not supported (this ludus reads 1 to " +
            std::to_string(kReplayFormatVersion) + ")");
     if (!read_exact(file_, &hsize, 8) || hsize > (1u << 28)) fail("truncated or corrupt header size");
+    if (hsize + 4 > bytes_left(file_, file_size)) fail("truncated header");
     std::vector<uint8_t> hdr(hsize);
     uint32_t hcrc = 0;
     if (!read_exact(file_, hdr.data(), hsize) || !read_exact(file_, &hcrc, 4)) fail("truncated header");
@@ -180,6 +223,7 @@ ReplayReader::ReplayReader(const std::string& path, ReplayMode mode) : path_(pat
         uint32_t ecrc = 0;
         bool ok = read_exact(file_, &total, 8) && read_exact(file_, &rsize, 8);
         if (ok && rsize > (1u << 20)) fail("end record has a corrupt size field");
+        if (ok && rsize + 4 > bytes_left(file_, file_size)) ok = false;
         if (ok) {
           res.resize(rsize);
           ok = read_exact(file_, res.data(), rsize) && read_exact(file_, &ecrc, 4);
@@ -214,6 +258,7 @@ ReplayReader::ReplayReader(const std::string& path, ReplayMode mode) : path_(pat
         fail("chunk " + std::to_string(chunks_.size()) + " has a corrupt size field");
       const long offset = std::ftell(file_);
       std::vector<uint8_t> data;
+      if (ok && packed > bytes_left(file_, file_size)) ok = false;  // cut inside the chunk
       if (ok) {
         data.resize(packed);
         ok = read_exact(file_, data.data(), packed);
@@ -254,12 +299,11 @@ ReplayReader::~ReplayReader() {
 
 void ReplayReader::load_chunk(size_t c) {
   const Chunk& ch = chunks_[c];
-  std::vector<uint8_t> packed(ch.packed_size), raw(ch.raw_size);
+  std::vector<uint8_t> packed(ch.packed_size), raw;
   if (std::fseek(file_, static_cast<long>(ch.offset), SEEK_SET) != 0 ||
       !read_exact(file_, packed.data(), packed.size()))
     throw ReplayError(path_ + ": chunk " + std::to_string(c) + " could not be read again");
-  const size_t n = ZSTD_decompress(raw.data(), raw.size(), packed.data(), packed.size());
-  if (ZSTD_isError(n) || n != raw.size())
+  if (!decompress_exact(packed, ch.raw_size, raw))
     throw ReplayError(path_ + ": chunk " + std::to_string(c) + " does not decompress: the file is corrupted");
   cached_frames_.clear();
   ByteReader r(raw, path_ + " chunk " + std::to_string(c));

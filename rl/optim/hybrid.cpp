@@ -28,7 +28,7 @@ std::vector<CompiledRule> compile_rules(const std::vector<RoutingRule>& rules) {
     const auto kind = parse_optimizer_kind(rule.optimizer);
     try {
       compiled.push_back({std::regex(rule.pattern, std::regex::ECMAScript), kind,
-                          "rule " + std::to_string(i) + ": " + rule.pattern});
+                          rule.reason.empty() ? "rule " + std::to_string(i) + ": " + rule.pattern : rule.reason});
     } catch (const std::regex_error& error) {
       throw std::invalid_argument("routing rule " + std::to_string(i) + ": invalid regex '" +
                                   rule.pattern + "': " + error.what());

@@ -228,17 +228,18 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   ho.muon.schedule(optim::ns_schedule(cfg_.optim.schedule));
   ho.muon.scaling(optim::parse_muon_scaling(cfg_.optim.scaling));
   ho.adamw = torch::optim::AdamWOptions(cfg_.optim.adam_lr).weight_decay(cfg_.optim.weight_decay);
-  if (cfg_.optim.optimizer == "adamw") {
-    ho.rules.push_back({".*", "adamw"});
-  } else {
-    // Input and output layers of every head stay on AdamW; hidden matrices go to Muon.
-    const std::string last = std::to_string(2 * cfg_.network.layers);
-    for (const char* head : {"policy", "value"}) {
-      ho.rules.push_back({fmt::format("^{}\\.0\\.weight$", head), "adamw"});
-      ho.rules.push_back({fmt::format("^{}\\.{}\\.weight$", head, last), "adamw"});
+  // Muon gets exactly the matrices the network names as hidden; everything else is AdamW's.
+  if (cfg_.optim.optimizer == "muon") {
+    for (const auto& name : policy_->hidden_matrices()) {
+      std::string pattern = "^";
+      for (char c : name) {
+        if (c == '.') pattern += '\\';
+        pattern += c;
+      }
+      ho.rules.push_back({pattern + "$", "muon", "hidden matrix (the network's list)"});
     }
-    ho.rules.push_back({"^(value_)?encoder\\.0\\.weight$", "adamw"});
   }
+  ho.rules.push_back({".*", "adamw", cfg_.optim.optimizer == "muon" ? "not a hidden matrix" : "optimizer: adamw"});
   im.opt = std::make_unique<optim::HybridOptimizer>(policy_->named_parameters(), ho);
   // Rank r's envs and samples come from its own stream (rank 0's is the single-process one).
   im.rng.seed(cfg_.seed * 0x9E3779B97F4A7C15ull + 17 + static_cast<uint64_t>(stream_rank()) * 0xD1B54A32D192ED03ull);

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -158,6 +160,73 @@ TEST_F(ReplayTest, EveryBitFlipIsRefused) {
     }
   }
   EXPECT_EQ(refused, tried) << "a corrupted byte went unnoticed";
+}
+
+// Resident memory now, in KiB (Linux: /proc/self/statm counts pages).
+long resident_kib() {
+  std::ifstream in("/proc/self/statm");
+  long size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+long peak_resident_kib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+TEST_F(ReplayTest, ForgedSizeFieldsAreRefusedWithoutAllocatingWhatTheyClaim) {
+  write(12);
+  const auto good = bytes();
+  uint64_t hsize = 0;
+  std::memcpy(&hsize, good.data() + 12, 8);
+  const size_t chunk = 8 + 4 + 8 + hsize + 4;  // the first chunk record: tag, count, raw, packed, crc
+  auto forge = [&](size_t at, uint64_t value) {
+    auto b = good;
+    std::memcpy(b.data() + at, &value, 8);
+    put(b);
+  };
+  const long before = resident_kib();
+  // The header size claims 128 MiB of a file of a few hundred bytes.
+  forge(12, uint64_t{1} << 27);
+  try {
+    ReplayReader r(path_);
+    FAIL() << "a header size past the end of the file was accepted";
+  } catch (const ReplayError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("truncated header"));
+  }
+  // The chunk's packed size claims 1 GiB: a chunk cut short, as if the writer died in it.
+  forge(chunk + 4 + 4 + 8, uint64_t{1} << 30);
+  EXPECT_THROW(ReplayReader r(path_), ReplayError);
+  {
+    ReplayReader r(path_, ReplayMode::recover);
+    EXPECT_EQ(r.num_frames(), 0);
+  }
+  // The chunk's raw size (not under its checksum) claims 1 GiB: refused when the chunk is
+  // decompressed, since the frame yields far fewer bytes.
+  forge(chunk + 4 + 4, uint64_t{1} << 30);
+  {
+    ReplayReader r(path_);
+    try {
+      (void)r.frame(0);
+      FAIL() << "a chunk whose raw size is forged was read";
+    } catch (const ReplayError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("does not decompress"));
+    }
+  }
+  // ...and claiming one byte fewer than the frame holds is refused too.
+  uint64_t raw = 0;
+  std::memcpy(&raw, good.data() + chunk + 4 + 4, 8);
+  forge(chunk + 4 + 4, raw - 1);
+  {
+    ReplayReader r(path_);
+    EXPECT_THROW((void)r.frame(0), ReplayError);
+  }
+  EXPECT_LT(peak_resident_kib() - before, 256 * 1024) << "a forged size field was allocated";
+  put(good);
+  ReplayReader r(path_);
+  EXPECT_EQ(r.frame(11), frame_at(11));
 }
 
 TEST_F(ReplayTest, NotAReplayAndMissingFile) {

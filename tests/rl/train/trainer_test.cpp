@@ -321,5 +321,31 @@ TEST(Trainer, UnknownGameOrBadConfigIsRefusedBeforeTraining) {
   EXPECT_THROW(Trainer::create(cfg), std::invalid_argument);
 }
 
+TEST(Trainer, CheckRoutesExactlyTheNetworksHiddenMatricesToMuonAndWritesNothing) {
+  auto cfg = small_config(temp_dir("check"));
+  cfg.network.layers = 3;
+  const std::string muon = Trainer::check(cfg);
+  EXPECT_THAT(muon, HasSubstr("reach: 8 envs of 2 agents"));
+  const auto line_of = [](const std::string& table, const std::string& name) {
+    const auto at = table.find(name + " ");
+    return at == std::string::npos ? std::string() : table.substr(at, table.find('\n', at) - at);
+  };
+  for (const char* hidden : {"policy.2.weight", "policy.4.weight"}) EXPECT_THAT(line_of(muon, hidden), HasSubstr("muon")) << muon;
+  for (const char* edge : {"policy.0.weight", "policy.6.weight", "policy.2.bias"})
+    EXPECT_THAT(line_of(muon, edge), HasSubstr("adamw")) << muon;
+  cfg.optim.optimizer = "adamw";
+  EXPECT_THAT(Trainer::check(cfg), ::testing::Not(HasSubstr("muon")));
+  EXPECT_FALSE(fs::exists(cfg.run_dir));
+
+  cfg.opponents.bots = "random,lazzy";
+  try {
+    Trainer::create(cfg);
+    ADD_FAILURE() << "an unknown bot was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("opponents.bots: agent 'lazzy' is unknown"));
+  }
+  EXPECT_FALSE(fs::exists(cfg.run_dir));  // refused before the run directory is written
+}
+
 }  // namespace
 }  // namespace ludus::rl

@@ -63,6 +63,10 @@ class PolicyNetImpl : public torch::nn::Module {
   torch::Tensor value(const torch::Tensor& obs);
   bool has_value() const { return !value_layers_.is_empty(); }
 
+  // Full names (as in named_parameters()) of the hidden-to-hidden weight matrices: what
+  // Muon is for. Input and output layers, entity encoders, biases and log_std are not in
+  // it. The network says this itself, so a new layout cannot silently change the routing.
+  const std::vector<std::string>& hidden_matrices() const { return hidden_matrices_; }
   const ActionHead& head() const { return head_; }
   torch::Tensor log_std() const { return log_std_; }
   int64_t obs_dim() const { return obs_dim_; }
@@ -76,6 +80,7 @@ class PolicyNetImpl : public torch::nn::Module {
   torch::nn::Sequential entity_encoder_{nullptr}, value_entity_encoder_{nullptr};
   torch::nn::Sequential policy_layers_{nullptr}, value_layers_{nullptr};
   torch::Tensor log_std_;
+  std::vector<std::string> hidden_matrices_;
 };
 TORCH_MODULE(PolicyNet);
 

@@ -29,6 +29,7 @@ OptimizerKind parse_optimizer_kind(std::string_view name);
 struct RoutingRule {
   std::string pattern;
   std::string optimizer;
+  std::string reason = {};  // shown in the routing table; empty: "rule N: pattern"
 };
 
 /// Where one parameter went and why ("rule 0: ^head\\.", "1-D", "embedding",
