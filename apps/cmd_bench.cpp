@@ -35,7 +35,7 @@ void bench_env(const std::string& name, const ConfigTree& game, double seconds, 
   const EnvEntry& entry = EnvRegistry::global().get(name);
   auto env = entry.create(game);
   const EnvSpec& s = env->spec();
-  fmt::print("bench env {} ({}), random actions, {:.0f} s per measurement, {} hardware threads\n", name,
+  fmt::print("bench env {} ({}), random actions, {:g} s per measurement, {} hardware threads\n", name,
              s.describe(), seconds, std::thread::hardware_concurrency());
   std::vector<float> obs(static_cast<size_t>(s.num_agents * s.obs_dim())), rew(static_cast<size_t>(s.num_agents)),
       act(static_cast<size_t>(s.num_agents * s.action_dim()));

@@ -1,0 +1,105 @@
+"""Python stepping rate of ludus.make_vec against `ludus bench env` (the C++ VecEnv loop).
+
+Both loops step a vector of NUM_ENVS envs with random actions for SECONDS per measurement,
+on 1 and 2 threads; the Python loop draws its actions with numpy (one array per step) and
+passes them through VectorEnv.step, which checks them, releases the GIL and steps the same
+C++ VecEnv. The C++ figures come from running `ludus bench env GAME` in the same process
+order (C++, Python, C++, Python, ...), ROUNDS times, so both see the same machine state.
+
+    PYTHONPATH=build/python /usr/bin/python3 bench/python_step.py [--game codeball]
+        [--ludus build/bin/ludus] [--num-envs 16] [--seconds 3] [--rounds 3] [--set k=v ...]
+
+Prints every round and the medians: env-ticks/s for C++ and Python and their ratio.
+"""
+import argparse
+import re
+import statistics
+import subprocess
+import time
+
+import numpy as np
+
+import ludus
+
+
+def random_actions(space, rng, shape):
+    if space.kind == "discrete":
+        return rng.integers(0, space.n, size=shape, dtype=np.int64)
+    if space.kind == "multi_discrete":
+        nvec = np.asarray(space.nvec)
+        return (rng.random(shape + (len(nvec),)) * nvec).astype(np.int64)
+    low, high = np.asarray(space.low, np.float32), np.asarray(space.high, np.float32)
+    return (low + (high - low) * rng.random(shape + (len(low),), dtype=np.float32)).astype(np.float32)
+
+
+def python_rate(game, num_envs, threads, seconds, options):
+    vec = ludus.make_vec(game, num_envs=num_envs, threads=threads, seed=1, **options)
+    vec.reset()
+    rng = np.random.default_rng(1)
+    shape = (vec.num_envs, vec.num_agents)
+    for _ in range(16):  # warm-up
+        vec.step(random_actions(vec.action_space, rng, shape))
+    steps = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for _ in range(16):
+            vec.step(random_actions(vec.action_space, rng, shape))
+        steps += 16
+    return steps * num_envs / (time.perf_counter() - t0)
+
+
+def cpp_rates(ludus_bin, game, num_envs, seconds, sets):
+    cmd = [ludus_bin, "bench", "env", game, "--seconds", str(seconds), "--envs", str(num_envs)]
+    for s in sets:
+        cmd += ["--set", s]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    rates = {}
+    for m in re.finditer(r"VecEnv (\d+) envs, (\d+) thread\(s\): (\d+) env-ticks/s", out):
+        rates[int(m.group(2))] = float(m.group(3))
+    if set(rates) != {1, 2}:
+        raise SystemExit("could not read the VecEnv rates from `%s`:\n%s" % (" ".join(cmd), out))
+    return rates
+
+
+def parse_value(text):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text, text)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--game", default="codeball")
+    ap.add_argument("--ludus", default="build/bin/ludus")
+    ap.add_argument("--num-envs", type=int, default=16)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--set", action="append", default=[], help="game option key=value (both loops)")
+    args = ap.parse_args()
+    options = {}
+    for s in args.set:
+        if "=" not in s:
+            raise SystemExit("--set takes key=value, got %r" % s)
+        k, v = s.split("=", 1)
+        options[k] = parse_value(v)
+    cpp = {1: [], 2: []}
+    py = {1: [], 2: []}
+    for r in range(args.rounds):
+        c = cpp_rates(args.ludus, args.game, args.num_envs, args.seconds, args.set)
+        p = {t: python_rate(args.game, args.num_envs, t, args.seconds, options) for t in (1, 2)}
+        for t in (1, 2):
+            cpp[t].append(c[t])
+            py[t].append(p[t])
+            print("round %d, %d thread(s): C++ %.0f, Python %.0f env-ticks/s (%.2fx)"
+                  % (r + 1, t, c[t], p[t], p[t] / c[t]), flush=True)
+    print("%s, %d envs, medians of %d rounds:" % (args.game, args.num_envs, args.rounds))
+    for t in (1, 2):
+        mc, mp = statistics.median(cpp[t]), statistics.median(py[t])
+        print("  %d thread(s): C++ %.0f env-ticks/s, Python %.0f env-ticks/s: %.2fx" % (t, mc, mp, mp / mc))
+
+
+if __name__ == "__main__":
+    main()
