@@ -163,7 +163,7 @@ int cmd_check_env(const std::string& name, const ConfigTree& game, int64_t ticks
   int failed = 0;
   fmt::print("conformance of '{}':\n", name);
   for (const auto& r : results) {
-    fmt::print("  {:<20} {}  {}\n", r.name, r.passed ? "PASS" : "FAIL", r.detail);
+    fmt::print("  {:<25} {}  {}\n", r.name, r.passed ? "PASS" : "FAIL", r.detail);
     failed += r.passed ? 0 : 1;
   }
   fmt::print("{} passed, {} failed\n", results.size() - static_cast<size_t>(failed), failed);

@@ -54,6 +54,20 @@ std::string first_difference(const Buffers& a, const Buffers& b) {
                           a.terminated, b.terminated, a.truncated, b.truncated);
 }
 
+// Whether the step that just ran had to write the observations: after every step when the
+// game reads actions every tick, otherwise when the new tick is a decision tick or the
+// episode ended (env.hpp). In between, the observation slot may keep what it held.
+bool obs_due(const Env& env, bool ended) {
+  const int k = env.spec().decision_interval;
+  return k <= 1 || env.tick() % k == 0 || ended;
+}
+
+// Step results compared as the contract defines them: observations only where due.
+std::string step_difference(const Buffers& a, const Buffers& b, bool with_obs) {
+  return first_difference(a.obs.data(), b.obs.data(), with_obs ? a.obs.size() : 0, a.reward.data(), b.reward.data(),
+                          a.reward.size(), a.terminated, b.terminated, a.truncated, b.truncated);
+}
+
 std::vector<float> random_actions(const EnvSpec& s, Rng& rng) {
   std::vector<float> a(static_cast<size_t>(s.num_agents * s.action_dim()));
   for (int i = 0; i < s.num_agents; ++i) s.action_space.sample(rng, a.data() + i * s.action_dim());
@@ -195,9 +209,10 @@ class Checker {
         auto xb = random_actions(spec, rb);
         a->step(xa.data(), ba.view());
         b->step(xb.data(), bb.view());
-        if (!(ba == bb))
+        const std::string diff = step_difference(ba, bb, obs_due(*a, ba.terminated || ba.truncated));
+        if (!diff.empty())
           require(false, "restored env diverged from the original at step " + std::to_string(t) +
-                             " after the restore: " + first_difference(ba, bb));
+                             " after the restore: " + diff);
         if (ba.terminated || ba.truncated) break;
       }
       // Damaged snapshots are refused with an exception, not a crash.
@@ -240,7 +255,8 @@ class Checker {
           b->step(y.data(), bb.view());
           a->save_state(sa);
           b->save_state(sb);
-          require(sa == sb && ba == bb, "actions at tick " + std::to_string(t) +
+          require(sa == sb && step_difference(ba, bb, obs_due(*a, ba.terminated || ba.truncated)).empty(),
+                  "actions at tick " + std::to_string(t) +
                                             " (between decisions) changed the game; decision_interval is " +
                                             std::to_string(k));
           ++checked;
@@ -253,6 +269,42 @@ class Checker {
       require(checked > 0, "no tick between decisions was reached");
       return "actions between decisions ignored (" + std::to_string(checked) + " ticks, interval " +
              std::to_string(k) + ")";
+    });
+
+    run("observations_at_decisions", [&] {
+      // Whenever a step must write observations (every step, or with decision_interval k
+      // the steps that reach a decision tick and the last of an episode), they are the
+      // ones observe() gives; a slot the step was allowed to skip is left as it was.
+      auto env = make();
+      Buffers b(spec);
+      Rng rng(conf_.seed + 7);
+      env->reset(conf_.seed, b.view());
+      std::vector<float> fresh(b.obs.size());
+      int64_t written = 0, skipped = 0, episodes = 0;
+      for (int64_t t = 0; t < conf_.trajectory_ticks; ++t) {
+        auto act = random_actions(spec, rng);
+        const std::vector<float> before = b.obs;
+        std::fill(b.obs.begin(), b.obs.end(), NAN);
+        env->step(act.data(), b.view());
+        const bool ended = b.terminated || b.truncated;
+        if (obs_due(*env, ended)) {
+          env->observe(fresh.data());
+          for (size_t i = 0; i < fresh.size(); ++i)
+            if (std::memcmp(&fresh[i], &b.obs[i], sizeof(float)) != 0)
+              require(false, "step " + std::to_string(t) + " (tick " + std::to_string(env->tick()) +
+                                 "): observation " + std::to_string(i) + " is " + std::to_string(b.obs[i]) +
+                                 ", observe() says " + std::to_string(fresh[i]) +
+                                 (std::isnan(b.obs[i]) ? " (not written by step)" : ""));
+          ++written;
+        } else {
+          for (size_t i = 0; i < b.obs.size(); ++i)
+            if (std::isnan(b.obs[i])) b.obs[i] = before[i];  // skipped: keeps what it held
+          ++skipped;
+        }
+        if (ended) env->reset(conf_.seed + static_cast<uint64_t>(++episodes), b.view());
+      }
+      return std::to_string(written) + " steps wrote observe()'s observations" +
+             (skipped ? ", " + std::to_string(skipped) + " between decisions skipped them" : std::string());
     });
 
     run("vec_env_threads", [&] {
@@ -409,7 +461,8 @@ uint64_t trajectory_digest(Env& env, uint64_t seed, uint64_t action_seed, int64_
       auto a = random_actions(s, rng);
       env.step(a.data(), b.view());
     }
-    mix(b.obs.data(), b.obs.size() * sizeof(float));
+    // Observations where the contract says they are written (every step, or at decisions).
+    if (t == 0 || obs_due(env, b.terminated || b.truncated)) mix(b.obs.data(), b.obs.size() * sizeof(float));
     mix(b.reward.data(), b.reward.size() * sizeof(float));
     mix(&b.terminated, 1);
     mix(&b.truncated, 1);

@@ -119,6 +119,7 @@ struct CodewarsEnv::Index {
 CodewarsEnv::CodewarsEnv(CodewarsOptions options) : options_(std::move(options)), index_(std::make_unique<Index>()) {
   const auto on = [&](const std::string& v) { return v == "on" || (v == "auto" && options_.size == "full"); };
   fog_ = on(options_.fog);
+  reward_diff_ = options_.reward == "score_diff";
   nuclear_ = on(options_.nuclear);
   facilities_ = on(options_.facilities);
   if (options_.size == "full") {
@@ -834,11 +835,12 @@ void CodewarsEnv::step(const float* actions, StepView out) {
   for (int i = 0; i < spec_.num_agents; ++i) {
     const auto t = static_cast<size_t>(agent_team(i));
     const double own = state_.teams[t].score - before[t], other = state_.teams[1 - t].score - before[1 - t];
-    out.reward[i] = static_cast<float>(options_.reward == "score" ? own : own - other);
+    out.reward[i] = static_cast<float>(reward_diff_ ? own - other : own);
   }
   *out.terminated = state_.done;
   *out.truncated = (!state_.done && state_.tick >= max_ticks_) ? 1 : 0;
-  observe(out.obs);
+  // Observations only where an agent acts on them (env.hpp): most of a tick's cost otherwise.
+  if (state_.tick % options_.decision_ticks == 0 || *out.terminated || *out.truncated) observe(out.obs);
 }
 
 // ---- observations ------------------------------------------------------------------------

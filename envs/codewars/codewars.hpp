@@ -263,6 +263,7 @@ class CodewarsEnv final : public Env {
   int squads_per_team_ = 0;
   int64_t max_ticks_ = 0;
   bool fog_ = false, nuclear_ = false, facilities_ = false;
+  bool reward_diff_ = false;  // options.reward == score_diff, read once at construction
   int grid_ = 16, channels_ = 0, summary_ = 0;
   std::unique_ptr<Index> index_;
   // Scratch, sized once.

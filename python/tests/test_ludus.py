@@ -108,7 +108,14 @@ def test_save_and_load_state_continue_identically():
     snap = vec.save_state(0)
     assert isinstance(snap, bytes) and len(snap) > 0
     vec.load_state(1, snap)
-    obs, *_ = vec.step(np.zeros((2, vec.num_agents), dtype=np.int64))
+    # Observations are written at decision ticks (every decision_interval ticks): step to
+    # the next one, where both envs must show the same game.
+    k = vec.decision_interval
+    assert k > 1
+    zero = np.zeros((2, vec.num_agents), dtype=np.int64)
+    for _ in range(k - 70 % k):
+        obs, rew, *_ = vec.step(zero)
+        assert np.array_equal(rew[0], rew[1])
     assert np.array_equal(obs[0], obs[1])
     with pytest.raises(ludus.FormatError):
         vec.load_state(0, snap[: len(snap) // 2])

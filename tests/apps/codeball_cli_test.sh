@@ -22,7 +22,7 @@ check rollout-outside 1 'ball starts outside the arena' -- "$ludus" rollout --sc
 check rollout-other-env 2 "supports the game 'codeball'" -- "$ludus" rollout --env reach --scenario outside.yaml
 check run-codeball 0 'summary over 2 matches' -- "$ludus" run --env codeball --agents orchestrator,chaser -n 2 \
   --set max_ticks=600 --out m.rpl
-check check-env-fast-mode 0 '10 passed, 0 failed' -- "$ludus" check-env codeball --set microticks=20 --set team_size=3 \
+check check-env-fast-mode 0 '11 passed, 0 failed' -- "$ludus" check-env codeball --set microticks=20 --set team_size=3 \
   --set action_mode=discrete --ticks 2000
-check check-env-bullet 0 '10 passed, 0 failed' -- "$ludus" check-env codeball --set collision=bullet --ticks 500
+check check-env-bullet 0 '11 passed, 0 failed' -- "$ludus" check-env codeball --set collision=bullet --ticks 500
 exit $((fails > 0))

@@ -49,8 +49,14 @@ inline MatchResult result_from_scores(std::vector<double> team_scores, int64_t t
 // Contract (checked for every registered env by the conformance suite, except where
 // noted):
 // - reset(seed) then the same actions give the same trajectory, bit for bit.
-// - step() reads num_agents * action_dim floats and writes every slot of `out`; it
-//   performs no allocation in steady state (checked for the built-in games by
+// - step() reads num_agents * action_dim floats and writes the rewards and flags of
+//   `out`. It writes the observations whenever an agent may act on them: after every step
+//   when spec().decision_interval is 1; with interval k > 1, after the steps whose new
+//   tick() is a multiple of k and the step that ends an episode. Between decisions the
+//   observation slots may keep what they held (actions there are ignored anyway), which
+//   spares a game with costly observations (Codewars) k - 1 of every k. Whenever
+//   written, they equal what observe() gives.
+// - step() performs no allocation in steady state (checked for the built-in games by
 //   tests/envs/alloc_test.cpp, not by the conformance suite: a plugin should check its own).
 // - terminated: the game ended by its rules; truncated: the tick limit was reached.
 //   After either, the caller must reset before stepping again.
