@@ -49,9 +49,10 @@ std::string first_difference(const float* a, const float* b, size_t obs_n, const
   return "";
 }
 
-std::string first_difference(const Buffers& a, const Buffers& b) {
-  return first_difference(a.obs.data(), b.obs.data(), a.obs.size(), a.reward.data(), b.reward.data(), a.reward.size(),
-                          a.terminated, b.terminated, a.truncated, b.truncated);
+// with_obs false: rewards and flags only (a step between decisions need not write obs).
+std::string first_difference(const Buffers& a, const Buffers& b, bool with_obs = true) {
+  return first_difference(a.obs.data(), b.obs.data(), with_obs ? a.obs.size() : 0, a.reward.data(), b.reward.data(),
+                          a.reward.size(), a.terminated, b.terminated, a.truncated, b.truncated);
 }
 
 // Whether the step that just ran had to write the observations: after every step when the
@@ -60,12 +61,6 @@ std::string first_difference(const Buffers& a, const Buffers& b) {
 bool obs_due(const Env& env, bool ended) {
   const int k = env.spec().decision_interval;
   return k <= 1 || env.tick() % k == 0 || ended;
-}
-
-// Step results compared as the contract defines them: observations only where due.
-std::string step_difference(const Buffers& a, const Buffers& b, bool with_obs) {
-  return first_difference(a.obs.data(), b.obs.data(), with_obs ? a.obs.size() : 0, a.reward.data(), b.reward.data(),
-                          a.reward.size(), a.terminated, b.terminated, a.truncated, b.truncated);
 }
 
 std::vector<float> random_actions(const EnvSpec& s, Rng& rng) {
@@ -209,7 +204,7 @@ class Checker {
         auto xb = random_actions(spec, rb);
         a->step(xa.data(), ba.view());
         b->step(xb.data(), bb.view());
-        const std::string diff = step_difference(ba, bb, obs_due(*a, ba.terminated || ba.truncated));
+        const std::string diff = first_difference(ba, bb, obs_due(*a, ba.terminated || ba.truncated));
         if (!diff.empty())
           require(false, "restored env diverged from the original at step " + std::to_string(t) +
                              " after the restore: " + diff);
@@ -255,7 +250,7 @@ class Checker {
           b->step(y.data(), bb.view());
           a->save_state(sa);
           b->save_state(sb);
-          require(sa == sb && step_difference(ba, bb, obs_due(*a, ba.terminated || ba.truncated)).empty(),
+          require(sa == sb && first_difference(ba, bb, obs_due(*a, ba.terminated || ba.truncated)).empty(),
                   "actions at tick " + std::to_string(t) +
                                             " (between decisions) changed the game; decision_interval is " +
                                             std::to_string(k));
