@@ -55,12 +55,9 @@ std::string first_difference(const Buffers& a, const Buffers& b, bool with_obs =
                           a.reward.size(), a.terminated, b.terminated, a.truncated, b.truncated);
 }
 
-// Whether the step that just ran had to write the observations: after every step when the
-// game reads actions every tick, otherwise when the new tick is a decision tick or the
-// episode ended (env.hpp). In between, the observation slot may keep what it held.
+// Whether the step that just ran had to write the observations (env.hpp).
 bool obs_due(const Env& env, bool ended) {
-  const int k = env.spec().decision_interval;
-  return k <= 1 || env.tick() % k == 0 || ended;
+  return observations_due(env.tick(), env.spec().decision_interval, ended);
 }
 
 std::vector<float> random_actions(const EnvSpec& s, Rng& rng) {

@@ -180,7 +180,7 @@ void CodeballEnv::finish_step(const TickEvents& ev, const Ball& ball_before, Ste
   *out.terminated = goal && options_.end_on_goal ? 1 : 0;
   *out.truncated = !*out.terminated && state_.tick >= options_.max_ticks ? 1 : 0;
   // Observations only where a robot's action is read next (env.hpp), or at the end.
-  if (state_.tick % options_.decision_ticks == 0 || *out.terminated || *out.truncated) observe(out.obs);
+  if (observations_due(state_.tick, options_.decision_ticks, *out.terminated || *out.truncated)) observe(out.obs);
 }
 
 void CodeballEnv::observe(float* obs) const {

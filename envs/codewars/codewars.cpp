@@ -840,7 +840,7 @@ void CodewarsEnv::step(const float* actions, StepView out) {
   *out.terminated = state_.done;
   *out.truncated = (!state_.done && state_.tick >= max_ticks_) ? 1 : 0;
   // Observations only where an agent acts on them (env.hpp): most of a tick's cost otherwise.
-  if (state_.tick % options_.decision_ticks == 0 || *out.terminated || *out.truncated) observe(out.obs);
+  if (observations_due(state_.tick, options_.decision_ticks, *out.terminated || *out.truncated)) observe(out.obs);
 }
 
 // ---- observations ------------------------------------------------------------------------

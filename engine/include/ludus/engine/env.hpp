@@ -43,6 +43,13 @@ inline MatchResult result_from_scores(std::vector<double> team_scores, int64_t t
   return r;
 }
 
+// Whether a step must write the observations (the step() clause below): after every step
+// when the game reads actions every tick; with decision interval k, when the new tick is a
+// decision tick or the episode ended.
+inline bool observations_due(int64_t tick, int decision_interval, bool episode_ended) {
+  return decision_interval <= 1 || tick % decision_interval == 0 || episode_ended;
+}
+
 // A game instance. Implementations own their physics and RNG; nothing is shared
 // between instances, so a VecEnv may step many of them on different threads.
 //
