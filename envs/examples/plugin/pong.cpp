@@ -39,6 +39,7 @@ struct PongOptions {
   double max_speed = 0.03;        // ball speed cap
   double max_angle_deg = 60;      // bounce angle at the paddle's edge
   double hit_reward = 0.0;        // shaping: reward for returning the ball (0: points only)
+  double angle_reward = 0.0;      // shaping: reward for a return, times its angle / max_angle
 
   void visit(ludus::OptionVisitor& v) {
     v.value("target_score", target_score, 1, 100, "points that win the match");
@@ -49,6 +50,8 @@ struct PongOptions {
     v.value("max_speed", max_speed, 1e-4, 1.0, "ball speed cap, per tick");
     v.value("max_angle_deg", max_angle_deg, 0.0, 80.0, "bounce angle off the paddle's edge, degrees");
     v.value("hit_reward", hit_reward, 0.0, 1.0, "reward for returning the ball (0: only points)");
+    v.value("angle_reward", angle_reward, 0.0, 1.0,
+            "reward for a return times |angle| / max_angle: a hit off the paddle's edge earns it all (0: off)");
   }
 };
 
@@ -137,7 +140,7 @@ class PongEnv final : public ludus::Env {
       s_.vx = (t == 0 ? 1.0f : -1.0f) * v * std::cos(angle);
       s_.vy = v * std::sin(angle);
       s_.bx = t == 0 ? face + kBallRadius : face - kBallRadius;
-      out.reward[t] += static_cast<float>(options_.hit_reward);
+      out.reward[t] += static_cast<float>(options_.hit_reward + options_.angle_reward * std::abs(offset));
     }
     // Points.
     const int scorer = s_.bx < 0 ? 1 : s_.bx > kWidth ? 0 : -1;
