@@ -2,6 +2,7 @@
 // optimizer core and training speed), reported as rates with the thread counts used.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -46,9 +47,11 @@ void bench_env(const std::string& name, const ConfigTree& game, double seconds, 
   env->reset(episode, v);
   int64_t ticks = 0;
   const auto t0 = Clock::now();
+  // Actions are drawn at decision ticks only: the game ignores them in between.
+  const int k_dec = std::max(1, s.decision_interval);
   while (seconds_since(t0) < seconds) {
     for (int k = 0; k < 64; ++k) {
-      random_actions(s.action_space, rng, act.data(), s.num_agents);
+      if (env->tick() % k_dec == 0) random_actions(s.action_space, rng, act.data(), s.num_agents);
       env->step(act.data(), v);
       ++ticks;
       if (te || tr) env->reset(++episode, v);
@@ -66,13 +69,32 @@ void bench_env(const std::string& name, const ConfigTree& game, double seconds, 
     int64_t steps = 0;
     const auto t1 = Clock::now();
     while (seconds_since(t1) < seconds) {
-      random_actions(s.action_space, rng, vec.actions(), static_cast<int64_t>(num_envs) * s.num_agents);
+      if (vec.env(0).tick() % k_dec == 0)
+        random_actions(s.action_space, rng, vec.actions(), static_cast<int64_t>(num_envs) * s.num_agents);
       vec.step();
       ++steps;
     }
     const double rate = static_cast<double>(steps) * num_envs / seconds_since(t1);
     fmt::print("  VecEnv {} envs, {} thread(s): {:.0f} env-ticks/s = {:.1f} game-seconds/s\n", num_envs, threads, rate,
                rate / s.tick_rate_hz);
+  }
+  if (k_dec == 1) return;
+  // The same envs stepped to the next decision tick per call (VecEnv::step_to_decision).
+  for (int threads : {1, 2}) {
+    std::vector<std::unique_ptr<Env>> envs;
+    for (int i = 0; i < num_envs; ++i) envs.push_back(entry.create(game));
+    VecEnv vec(std::move(envs), threads);
+    vec.reset(1);
+    int64_t env_ticks = 0;
+    const auto t1 = Clock::now();
+    while (seconds_since(t1) < seconds) {
+      random_actions(s.action_space, rng, vec.actions(), static_cast<int64_t>(num_envs) * s.num_agents);
+      env_ticks += vec.step_to_decision();
+    }
+    const double rate = static_cast<double>(env_ticks) / seconds_since(t1);
+    fmt::print("  VecEnv {} envs, {} thread(s), to the next decision ({} ticks a call): {:.0f} env-ticks/s = {:.1f} "
+               "game-seconds/s\n",
+               num_envs, threads, k_dec, rate, rate / s.tick_rate_hz);
   }
 }
 

@@ -8,6 +8,7 @@ order (C++, Python, C++, Python, ...), ROUNDS times, so both see the same machin
 
     PYTHONPATH=build/python /usr/bin/python3 bench/python_step.py [--game codeball]
         [--ludus build/bin/ludus] [--num-envs 16] [--seconds 3] [--rounds 3] [--set k=v ...]
+        [--until-decision]
 
 Prints every round and the medians: env-ticks/s for C++ and Python and their ratio.
 """
@@ -32,29 +33,31 @@ def random_actions(space, rng, shape):
     return (low + (high - low) * rng.random(shape + (len(low),), dtype=np.float32)).astype(np.float32)
 
 
-def python_rate(game, num_envs, threads, seconds, options):
-    vec = ludus.make_vec(game, num_envs=num_envs, threads=threads, seed=1, **options)
+def python_rate(game, num_envs, threads, seconds, options, until_decision):
+    vec = ludus.make_vec(game, num_envs=num_envs, threads=threads, seed=1, until_decision=until_decision,
+                         **options)
     vec.reset()
     rng = np.random.default_rng(1)
     shape = (vec.num_envs, vec.num_agents)
     for _ in range(16):  # warm-up
         vec.step(random_actions(vec.action_space, rng, shape))
-    steps = 0
+    ticks0 = vec.env_ticks
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         for _ in range(16):
             vec.step(random_actions(vec.action_space, rng, shape))
-        steps += 16
-    return steps * num_envs / (time.perf_counter() - t0)
+    return (vec.env_ticks - ticks0) / (time.perf_counter() - t0)
 
 
-def cpp_rates(ludus_bin, game, num_envs, seconds, sets):
+def cpp_rates(ludus_bin, game, num_envs, seconds, sets, until_decision):
     cmd = [ludus_bin, "bench", "env", game, "--seconds", str(seconds), "--envs", str(num_envs)]
     for s in sets:
         cmd += ["--set", s]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     rates = {}
-    for m in re.finditer(r"VecEnv (\d+) envs, (\d+) thread\(s\): (\d+) env-ticks/s", out):
+    line = (r"VecEnv (\d+) envs, (\d+) thread\(s\), to the next decision \(\d+ ticks a call\): (\d+) env-ticks/s"
+            if until_decision else r"VecEnv (\d+) envs, (\d+) thread\(s\): (\d+) env-ticks/s")
+    for m in re.finditer(line, out):
         rates[int(m.group(2))] = float(m.group(3))
     if set(rates) != {1, 2}:
         raise SystemExit("could not read the VecEnv rates from `%s`:\n%s" % (" ".join(cmd), out))
@@ -78,6 +81,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--set", action="append", default=[], help="game option key=value (both loops)")
+    ap.add_argument("--until-decision", action="store_true",
+                    help="step to the next decision tick per call (until_decision=True against the C++ "
+                         "VecEnv::step_to_decision lines); needs a game with decision_interval > 1")
     args = ap.parse_args()
     options = {}
     for s in args.set:
@@ -88,14 +94,15 @@ def main():
     cpp = {1: [], 2: []}
     py = {1: [], 2: []}
     for r in range(args.rounds):
-        c = cpp_rates(args.ludus, args.game, args.num_envs, args.seconds, args.set)
-        p = {t: python_rate(args.game, args.num_envs, t, args.seconds, options) for t in (1, 2)}
+        c = cpp_rates(args.ludus, args.game, args.num_envs, args.seconds, args.set, args.until_decision)
+        p = {t: python_rate(args.game, args.num_envs, t, args.seconds, options, args.until_decision) for t in (1, 2)}
         for t in (1, 2):
             cpp[t].append(c[t])
             py[t].append(p[t])
             print("round %d, %d thread(s): C++ %.0f, Python %.0f env-ticks/s (%.2fx)"
                   % (r + 1, t, c[t], p[t], p[t] / c[t]), flush=True)
-    print("%s, %d envs, medians of %d rounds:" % (args.game, args.num_envs, args.rounds))
+    print("%s, %d envs%s, medians of %d rounds:"
+          % (args.game, args.num_envs, ", to the next decision" if args.until_decision else "", args.rounds))
     for t in (1, 2):
         mc, mp = statistics.median(cpp[t]), statistics.median(py[t])
         print("  %d thread(s): C++ %.0f env-ticks/s, Python %.0f env-ticks/s: %.2fx" % (t, mc, mp, mp / mc))

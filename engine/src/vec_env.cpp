@@ -28,6 +28,8 @@ VecEnv::VecEnv(std::vector<std::unique_ptr<Env>> envs, int num_threads)
   finished_.assign(n, MatchResult{});
   base_seed_.assign(n, 0);
   reset_rewards_.assign(rewards_.size(), 0.0f);
+  reward_sums_.assign(rewards_.size(), 0.0f);
+  ticks_.assign(n, 0);
   reset_flags_.assign(2 * n, 0);
 }
 
@@ -59,24 +61,47 @@ void VecEnv::observe(int i) {
   envs_[u]->observe(obs_.data() + u * static_cast<size_t>(obs_stride_));
 }
 
+bool VecEnv::step_one(size_t u) {
+  float* obs = obs_.data() + u * static_cast<size_t>(obs_stride_);
+  StepView v = view(u, obs);
+  envs_[u]->step(actions_.data() + u * static_cast<size_t>(act_stride_), v);
+  if (!terminated_[u] && !truncated_[u]) return false;
+  std::copy(obs, obs + obs_stride_, final_obs_.data() + u * static_cast<size_t>(obs_stride_));
+  const int64_t k = ++episode_[u];
+  finished_[u] = envs_[u]->result();
+  // The reset writes its (zero) rewards and flags to scratch: the caller must still
+  // see the finished step's rewards and end flags.
+  StepView fresh{obs, reset_rewards_.data() + u * static_cast<size_t>(agents_), &reset_flags_[2 * u],
+                 &reset_flags_[2 * u + 1]};
+  envs_[u]->reset(base_seed_[u] + static_cast<uint64_t>(k) * envs_.size(), fresh);
+  return true;
+}
+
 void VecEnv::step() {
-  const auto n = static_cast<uint64_t>(num_envs());
+  pool_.parallel_for(num_envs(), [&](int64_t i) { step_one(static_cast<size_t>(i)); });
+}
+
+int64_t VecEnv::step_to_decision(const BeforeTick& before_tick) {
+  const int k = std::max(1, spec().decision_interval);
   pool_.parallel_for(num_envs(), [&](int64_t i) {
     const auto u = static_cast<size_t>(i);
-    float* obs = obs_.data() + u * static_cast<size_t>(obs_stride_);
-    StepView v = view(u, obs);
-    envs_[u]->step(actions_.data() + u * static_cast<size_t>(act_stride_), v);
-    if (terminated_[u] || truncated_[u]) {
-      std::copy(obs, obs + obs_stride_, final_obs_.data() + u * static_cast<size_t>(obs_stride_));
-      const int64_t k = ++episode_[u];
-      finished_[u] = envs_[u]->result();
-      // The reset writes its (zero) rewards and flags to scratch: the caller must still
-      // see the finished step's rewards and end flags.
-      StepView fresh{obs, reset_rewards_.data() + u * static_cast<size_t>(agents_),
-                     &reset_flags_[2 * u], &reset_flags_[2 * u + 1]};
-      envs_[u]->reset(base_seed_[u] + static_cast<uint64_t>(k) * n, fresh);
+    float* sum = reward_sums_.data() + u * static_cast<size_t>(agents_);
+    const float* reward = rewards_.data() + u * static_cast<size_t>(agents_);
+    std::fill(sum, sum + agents_, 0.0f);
+    int t = 0;
+    for (;;) {
+      if (before_tick) before_tick(static_cast<int>(i), t, actions_.data() + u * static_cast<size_t>(act_stride_));
+      const bool ended = step_one(u);
+      ++t;
+      for (int64_t a = 0; a < agents_; ++a) sum[a] += reward[a];
+      if (ended || envs_[u]->tick() % k == 0) break;
     }
+    std::copy(sum, sum + agents_, rewards_.data() + u * static_cast<size_t>(agents_));
+    ticks_[u] = t;
   });
+  int64_t total = 0;
+  for (int64_t t : ticks_) total += t;
+  return total;
 }
 
 }  // namespace ludus

@@ -16,6 +16,12 @@ episode. Episode k of env i is seeded seed + i + k * num_envs.
 With opponent="chaser" (any agent name of the game, or "policy:CHECKPOINT.pt") the
 learner controls team learner_team (default 0) and the opponent plays the other team
 every step; the arrays then hold the learner's agents only.
+
+With until_decision=True one step() plays every tick up to the game's next decision tick
+(a multiple of its decision_interval, e.g. 60 for codewars) or the end of the episode,
+holding the actions: rewards are summed over those ticks, the opponent acts every tick,
+and a recorded replay still gets every tick's frame. One call then costs the pool one
+pass instead of one per tick. Default False: one tick per step().
 """
 
 from . import _ludus
@@ -26,10 +32,10 @@ __all__ = ["make_vec", "make", "Env", "VectorEnv", "Space", "envs", "load_plugin
            "ConfigError", "FormatError", "ReplayError", "parallel_env"]
 
 
-def make_vec(game, num_envs=1, threads=1, seed=0, opponent="", learner_team=0, **options):
+def make_vec(game, num_envs=1, threads=1, seed=0, opponent="", learner_team=0, until_decision=False, **options):
     """A vector env of `num_envs` games stepped on `threads` threads; **options are game options."""
     return VectorEnv(game, num_envs=num_envs, threads=threads, seed=seed, opponent=opponent,
-                     learner_team=learner_team, **options)
+                     learner_team=learner_team, until_decision=until_decision, **options)
 
 
 class Env:
@@ -39,9 +45,9 @@ class Env:
     step(actions [agents(, action_dim)]) -> (obs, rewards [agents], terminated, truncated, info)
     """
 
-    def __init__(self, game, seed=0, opponent="", learner_team=0, **options):
+    def __init__(self, game, seed=0, opponent="", learner_team=0, until_decision=False, **options):
         self._vec = VectorEnv(game, num_envs=1, threads=1, seed=seed, opponent=opponent,
-                              learner_team=learner_team, **options)
+                              learner_team=learner_team, until_decision=until_decision, **options)
         self.observation_space = self._vec.observation_space
         self.action_space = self._vec.action_space
         self.num_agents = self._vec.num_agents
@@ -77,9 +83,10 @@ class Env:
         return repr(self._vec).replace("VectorEnv", "Env", 1)
 
 
-def make(game, seed=0, opponent="", learner_team=0, **options):
+def make(game, seed=0, opponent="", learner_team=0, until_decision=False, **options):
     """One env of `game` (see Env)."""
-    return Env(game, seed=seed, opponent=opponent, learner_team=learner_team, **options)
+    return Env(game, seed=seed, opponent=opponent, learner_team=learner_team, until_decision=until_decision,
+               **options)
 
 
 def to_gymnasium(space):

@@ -128,8 +128,8 @@ std::string shape_text(const std::vector<py::ssize_t>& s) {
 class VectorEnv {
  public:
   VectorEnv(const std::string& game, int num_envs, int threads, uint64_t seed, const std::string& opponent,
-            int learner_team, const py::kwargs& kw)
-      : game_(game), seed_(seed) {
+            int learner_team, bool until_decision, const py::kwargs& kw)
+      : game_(game), seed_(seed), until_decision_(until_decision) {
     if (num_envs < 1) throw py::value_error("num_envs must be at least 1, got " + std::to_string(num_envs));
     if (threads < 1) throw py::value_error("threads must be at least 1, got " + std::to_string(threads));
     const ConfigTree options = options_from(kw);
@@ -167,6 +167,7 @@ class VectorEnv {
 
   int num_envs() const { return vec_->num_envs(); }
   int num_agents() const { return static_cast<int>(learners_.size()); }
+  int64_t env_ticks() const { return env_ticks_; }
   std::vector<int> agent_teams() const {
     std::vector<int> t;
     for (int a : learners_) t.push_back(spec().agent_team[static_cast<size_t>(a)]);
@@ -217,12 +218,29 @@ class VectorEnv {
       for (py::ssize_t e = 0; e < N; ++e)
         for (py::ssize_t k = 0; k < A; ++k)
           std::copy_n(a + (e * A + k) * AD, AD, dst + (e * total + learners_[static_cast<size_t>(k)]) * AD);
-      for (size_t e = 0; e < opponents_.size(); ++e) {
-        const int i = static_cast<int>(e);
-        opponents_[e]->act(vec_->env(i), vec_->obs() + static_cast<int64_t>(i) * total * s.obs_dim(), opp_ids_,
-                           dst + static_cast<int64_t>(i) * total * AD);
+      if (until_decision_) {
+        // Every tick up to the next decision in one pass of the pool: the opponent acts and
+        // the recorder draws on the env's own worker thread, before each tick.
+        env_ticks_ += vec_->step_to_decision([&](int i, int t, float* row) {
+          if (t > 0)
+            if (auto it = recorders_.find(i); it != recorders_.end()) {
+              Frame frame;
+              vec_->env(i).draw(frame);
+              it->second->add(frame);
+            }
+          if (!opponents_.empty())
+            opponents_[static_cast<size_t>(i)]->act(vec_->env(i), vec_->obs() + static_cast<int64_t>(i) * total * s.obs_dim(),
+                                                    opp_ids_, row);
+        });
+      } else {
+        for (size_t e = 0; e < opponents_.size(); ++e) {
+          const int i = static_cast<int>(e);
+          opponents_[e]->act(vec_->env(i), vec_->obs() + static_cast<int64_t>(i) * total * s.obs_dim(), opp_ids_,
+                             dst + static_cast<int64_t>(i) * total * AD);
+        }
+        vec_->step();
+        env_ticks_ += N;
       }
-      vec_->step();
       for (auto it = recorders_.begin(); it != recorders_.end();) {
         const int e = it->first;
         if (vec_->terminated()[e] || vec_->truncated()[e]) {
@@ -425,6 +443,8 @@ class VectorEnv {
   std::vector<float> obs_copy_, final_copy_, rew_copy_;
   std::vector<uint8_t> term_, trunc_;  // bool-sized, viewed as numpy bool
   std::string opponent_;
+  bool until_decision_ = false;
+  int64_t env_ticks_ = 0;  // ticks stepped by step(), summed over the envs
   std::map<int, std::unique_ptr<ReplayWriter>> recorders_;
   Frame frame_;
 };
@@ -514,11 +534,12 @@ PYBIND11_MODULE(_ludus, m) {
 
   py::class_<VectorEnv>(m, "VectorEnv", "N envs of one game stepped together; arrays view ludus's buffers")
       .def(py::init([](const std::string& game, int num_envs, int threads, uint64_t seed, const std::string& opponent,
-                       int learner_team, const py::kwargs& kw) {
-             return std::make_unique<VectorEnv>(game, num_envs, threads, seed, opponent, learner_team, kw);
+                       int learner_team, bool until_decision, const py::kwargs& kw) {
+             return std::make_unique<VectorEnv>(game, num_envs, threads, seed, opponent, learner_team, until_decision,
+                                                kw);
            }),
            py::arg("game"), py::arg("num_envs") = 1, py::arg("threads") = 1, py::arg("seed") = 0,
-           py::arg("opponent") = "", py::arg("learner_team") = 0)
+           py::arg("opponent") = "", py::arg("learner_team") = 0, py::arg("until_decision") = false)
       .def("reset", [](py::object self, std::optional<uint64_t> seed) {
              return self.cast<VectorEnv&>().reset(self, seed);
            }, py::arg("seed") = py::none())
@@ -538,6 +559,9 @@ PYBIND11_MODULE(_ludus, m) {
       .def_property_readonly("action_space", [](const VectorEnv& v) { return action_space(v.spec()); })
       .def_property_readonly("options", &VectorEnv::options_yaml)
       .def_property_readonly("decision_interval", [](const VectorEnv& v) { return v.spec().decision_interval; })
+      .def_property_readonly("env_ticks", &VectorEnv::env_ticks,
+                             "ticks step() has played so far, summed over the envs (num_envs per call, or more "
+                             "with until_decision)")
       .def_property_readonly("max_ticks", [](const VectorEnv& v) { return v.spec().max_ticks; })
       .def_property_readonly("agent_teams", &VectorEnv::agent_teams, "team of each agent in the arrays")
       .def("__repr__", &VectorEnv::repr);

@@ -305,3 +305,40 @@ def test_render_draws_the_state_as_rgb_pixels():
         vec.render(0, width=4, height=4)
     with pytest.raises(IndexError):
         vec.render(2)
+
+
+def test_until_decision_plays_every_tick_to_the_next_decision_with_rewards_summed():
+    # Codewars decides every 60 ticks; 150-tick episodes end between decision ticks.
+    opts = dict(size="small", max_ticks=150, opponent="rush", seed=3)
+    ticky = ludus.make_vec("codewars", num_envs=3, **opts)
+    fast = ludus.make_vec("codewars", num_envs=3, until_decision=True, **opts)
+    obs_t, _ = ticky.reset()
+    obs_f, _ = fast.reset()
+    np.testing.assert_array_equal(obs_t, obs_f)
+    rng = np.random.default_rng(0)
+    tick = 0
+    with tempfile.TemporaryDirectory() as d:
+        ticky.start_replay(2, os.path.join(d, "t.rpl"))
+        fast.start_replay(2, os.path.join(d, "f.rpl"))
+        for call in range(7):
+            acts = random_actions(fast.action_space, (3, fast.num_agents), rng)
+            obs_f, rew_f, term_f, trunc_f, info_f = fast.step(acts)
+            total = np.zeros((3, ticky.num_agents), dtype=np.float32)
+            while True:
+                obs_t, rew_t, term_t, trunc_t, info_t = ticky.step(acts)
+                total += rew_t
+                tick += 1
+                ended = bool(trunc_t.all())
+                if ended or tick % 60 == 0:
+                    break
+            assert (term_t | trunc_t).all() == ended, "the envs are in step: same clock, no army destroyed"
+            if ended:
+                tick = 0
+            np.testing.assert_array_equal(obs_f, obs_t, err_msg=f"call {call}")
+            np.testing.assert_array_equal(rew_f, total, err_msg=f"call {call}")
+            np.testing.assert_array_equal(trunc_f, trunc_t)
+            np.testing.assert_array_equal(info_f["final_obs"], info_t["final_obs"])
+        t, f = ludus.replay_info(os.path.join(d, "t.rpl")), ludus.replay_info(os.path.join(d, "f.rpl"))
+        assert f["complete"] and f["frames"] == t["frames"] == 150 and f["ticks"] == t["ticks"]
+    # 7 calls: 60 + 60 + 30 (the end) + 60 + 60 + 30 + 60 ticks, in each of the 3 envs.
+    assert ticky.env_ticks == fast.env_ticks == 3 * 360

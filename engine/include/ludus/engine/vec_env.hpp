@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -35,6 +36,16 @@ class VecEnv {
   // env i use seeds[i] + k * num_envs.
   void reset_each(const std::vector<uint64_t>& seeds);
   void step();
+  // Steps every env to its next decision tick (a multiple of the spec's decision_interval)
+  // or the end of its episode, holding its actions: one task per env for all those ticks,
+  // not one pool pass per tick. rewards() then holds each agent's reward summed over the
+  // ticks; flags, final_obs and auto-reset are as in step(), and the trajectory is the one
+  // step() gives with the same actions held. before_tick, when set, runs before each tick
+  // of env i on that env's worker thread, with the tick's index in this call (0, 1, ...)
+  // and env i's action row, e.g. for a scripted opponent to write its agents' actions.
+  // Returns the ticks stepped over all envs. With decision_interval 1 it is step().
+  using BeforeTick = std::function<void(int env, int tick_in_call, float* actions)>;
+  int64_t step_to_decision(const BeforeTick& before_tick = {});
   // Rewrites env i's rows of obs() from its current state (after env(i).load_state()).
   void observe(int i);
 
@@ -51,6 +62,8 @@ class VecEnv {
 
  private:
   StepView view(size_t i, float* obs);
+  // One tick of env u; auto-resets it when the episode ends. Returns whether it ended.
+  bool step_one(size_t u);
 
   std::vector<std::unique_ptr<Env>> envs_;
   ThreadPool pool_;
@@ -60,7 +73,8 @@ class VecEnv {
   std::vector<uint8_t> terminated_, truncated_;
   std::vector<int64_t> episode_;
   std::vector<MatchResult> finished_;
-  std::vector<float> reset_rewards_;
+  std::vector<float> reset_rewards_, reward_sums_;
+  std::vector<int64_t> ticks_;
   std::vector<uint8_t> reset_flags_;
 };
 
