@@ -166,10 +166,17 @@ void bench_train(const std::string& config, int updates) {
     trainer->update();  // warm-up
     int64_t samples0 = trainer->samples_done();
     const auto t0 = Clock::now();
-    for (int u = 0; u < updates; ++u) trainer->update();
+    double env_s = 0, rollout_s = 0, learn_s = 0, optim_s = 0;
+    for (int u = 0; u < updates; ++u) {
+      const auto s = trainer->update();
+      env_s += s.env_s, rollout_s += s.rollout_s, learn_s += s.learn_s, optim_s += s.optim_s;
+    }
     const double el = seconds_since(t0);
-    fmt::print("  training ({} updates, collection + optimization): {} thread(s): {:.0f} agent-steps/s\n", updates,
-               threads, static_cast<double>(trainer->samples_done() - samples0) / el);
+    fmt::print("  training ({} updates, collection + optimization): {} env thread(s), {} torch: {:.0f} agent-steps/s\n",
+               updates, threads, torch::get_num_threads(), static_cast<double>(trainer->samples_done() - samples0) / el);
+    const double sum = env_s + rollout_s + learn_s + optim_s;
+    fmt::print("    per update: {:.3f} s = games {:.0f}% + rollout forward {:.0f}% + loss fwd/bwd {:.0f}% + optimizer {:.0f}%\n",
+               sum / updates, 100 * env_s / sum, 100 * rollout_s / sum, 100 * learn_s / sum, 100 * optim_s / sum);
     std::filesystem::remove_all(dir);
   }
 }

@@ -2,7 +2,9 @@
 #include "ludus/engine/vec_env.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
+#include <string>
 
 namespace ludus {
 
@@ -82,19 +84,31 @@ void VecEnv::step() {
 }
 
 int64_t VecEnv::step_to_decision(const BeforeTick& before_tick) {
-  const int k = std::max(1, spec().decision_interval);
+  return step_many(std::numeric_limits<int64_t>::max(), std::max(1, spec().decision_interval), before_tick, nullptr);
+}
+
+int64_t VecEnv::step_ticks(int64_t ticks, const BeforeTick& before_tick, const uint8_t* skip) {
+  if (ticks < 1) throw std::invalid_argument("VecEnv::step_ticks: ticks must be at least 1, got " + std::to_string(ticks));
+  return step_many(ticks, 0, before_tick, skip);
+}
+
+int64_t VecEnv::step_many(int64_t max_ticks, int interval, const BeforeTick& before_tick, const uint8_t* skip) {
   pool_.parallel_for(num_envs(), [&](int64_t i) {
     const auto u = static_cast<size_t>(i);
     float* sum = reward_sums_.data() + u * static_cast<size_t>(agents_);
     const float* reward = rewards_.data() + u * static_cast<size_t>(agents_);
     std::fill(sum, sum + agents_, 0.0f);
-    int t = 0;
-    for (;;) {
-      if (before_tick) before_tick(static_cast<int>(i), t, actions_.data() + u * static_cast<size_t>(act_stride_));
-      const bool ended = step_one(u);
-      ++t;
-      for (int64_t a = 0; a < agents_; ++a) sum[a] += reward[a];
-      if (ended || envs_[u]->tick() % k == 0) break;
+    int64_t t = 0;
+    if (skip && skip[u]) {
+      terminated_[u] = truncated_[u] = 0;
+    } else {
+      for (;;) {
+        if (before_tick) before_tick(static_cast<int>(i), static_cast<int>(t), actions_.data() + u * static_cast<size_t>(act_stride_));
+        const bool ended = step_one(u);
+        ++t;
+        for (int64_t a = 0; a < agents_; ++a) sum[a] += reward[a];
+        if (ended || t >= max_ticks || (interval > 0 && envs_[u]->tick() % interval == 0)) break;
+      }
     }
     std::copy(sum, sum + agents_, rewards_.data() + u * static_cast<size_t>(agents_));
     ticks_[u] = t;

@@ -144,7 +144,8 @@ struct TrainConfig {
   uint64_t seed = 1;
   std::string algo = "grpo";
   std::string device = "auto";
-  int threads = 2;
+  int threads = 2;                // env worker threads (the games and their scripted bots)
+  int torch_threads = 1;          // torch intra-op threads (learner and rollout forward passes)
   int64_t total_steps = 3000000;  // learner agent-steps
   double time_budget_minutes = 0;
   int rollout_ticks = 0;          // 0: whole episodes
@@ -172,7 +173,9 @@ struct TrainConfig {
     v.value("seed", seed, "run seed");
     v.value("algo", algo, kAlgo, "grpo, or ppo (GAE + value head) as the baseline");
     v.value("device", device, kDevice, "learner device: auto picks cuda when available");
-    v.value("threads", threads, 1, 256, "torch intra-op threads and env worker threads");
+    v.value("threads", threads, 1, 256, "env worker threads: the games and their scripted bots");
+    v.value("torch_threads", torch_threads, 1, 256,
+            "torch intra-op threads; 1 is measured fastest for the default networks (BENCHMARKS.md)");
     v.value("total_steps", total_steps, 1, INT64_MAX / 4, "learner agent-steps to train for");
     v.value("time_budget_minutes", time_budget_minutes, 0.0, 1e6, "stop after this long (0: no limit)");
     v.value("rollout_ticks", rollout_ticks, 0, 10000000, "ticks per rollout (0: whole episodes)");

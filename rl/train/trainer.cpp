@@ -21,7 +21,6 @@
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/replay.hpp"
 #include "ludus/engine/rng.hpp"
-#include "ludus/engine/thread_pool.hpp"
 #include "ludus/engine/version.hpp"
 #include "ludus/rl/checkpoint.hpp"
 #include "ludus/rl/dist.hpp"
@@ -116,7 +115,6 @@ struct Trainer::Impl {
   std::unique_ptr<optim::HybridOptimizer> opt;
   PolicyNet ref{nullptr};
   Rng rng;
-  std::unique_ptr<ThreadPool> bot_pool;
   std::map<std::string, double> ratings;
   std::vector<std::string> pool;  // self-play snapshot files, oldest first
   std::map<std::string, PolicyNet> snapshot_cache;
@@ -145,7 +143,7 @@ struct Trainer::Impl {
 Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
     : cfg_(config), dist_(std::move(dist)), impl_(std::make_unique<Impl>()) {
   auto& im = *impl_;
-  torch::set_num_threads(cfg_.threads);
+  torch::set_num_threads(cfg_.torch_threads);
   torch::manual_seed(cfg_.seed);
   if (cfg_.device == "cuda" && !torch::cuda::is_available())
     throw TrainingError("device: cuda was asked for, but this libtorch sees no CUDA device");
@@ -191,7 +189,6 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   for (int i = 0; i < im.num_envs; ++i) envs.push_back(entry.create(cfg_.game));
   im.spec = envs.front()->spec();
   im.vec = std::make_unique<VecEnv>(std::move(envs), cfg_.threads);
-  im.bot_pool = std::make_unique<ThreadPool>(cfg_.threads);
   im.obs_dim = im.spec.obs_dim();
   im.adim = im.spec.action_dim();
 
@@ -486,6 +483,10 @@ void Trainer::save(const std::string& path) {
 UpdateStats Trainer::update() {
   auto& im = *impl_;
   const auto t0 = std::chrono::steady_clock::now();
+  const auto since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+  double env_s = 0, optim_s = 0;
   const int G = cfg_.grpo.groups, K = cfg_.grpo.group_size, A = im.spec.num_agents;
   const int N = im.num_envs;
   const int64_t R = static_cast<int64_t>(im.learner_rows.size()), D = im.obs_dim, AD = im.adim;
@@ -649,39 +650,39 @@ UpdateStats Trainer::update() {
       float* rew_t = rew_buf.data_ptr<float>() + t * R;
       float* term_t = term_buf.data_ptr<float>() + t * R;
       float* boot_t = boot_buf.data_ptr<float>() + t * R;
-      for (int64_t sub = 0; sub < every && tick < ticks; ++sub, ++tick) {
-        // Bots are asked every tick, as in a match (each reads its own env, in parallel).
-        im.bot_pool->parallel_for(N, [&](int64_t e) {
-          auto& bot = env_bot[static_cast<size_t>(e)];
-          if (bot && !env_done[static_cast<size_t>(e)])
-            bot->act(im.vec->env(static_cast<int>(e)), im.vec->obs() + e * A * D, opp_ids[static_cast<size_t>(e)],
-                     vec_act + e * A * AD);
-        });
-        im.vec->step();
-        const float* rew_all = im.vec->rewards();
-        for (int64_t r = 0; r < R; ++r) {
-          const int e = im.row_env[static_cast<size_t>(r)];
-          if (env_done[static_cast<size_t>(e)]) continue;
-          rew_t[r] += rew_all[im.learner_rows[static_cast<size_t>(r)]];
-          const bool term = im.vec->terminated()[e] != 0, trunc = im.vec->truncated()[e] != 0;
-          if (term) term_t[r] = 1.0f;
-          if (trunc && ppo) {
-            const auto fo = torch::from_blob(const_cast<float*>(im.vec->final_obs()) + im.learner_rows[static_cast<size_t>(r)] * D,
-                                             {1, D}, f32);
-            boot_t[r] = policy_->value(fo.to(im.device)).to(torch::kCPU)[0].item<float>();
-          }
+      // One pool task per env steps it through the decision's ticks; scripted bots are
+      // asked every tick, as in a match (each reads its own env, on that env's worker).
+      // Finished games are not stepped: their rows are dead for the rest of the rollout.
+      const int64_t n = std::min(every, ticks - tick);
+      tick += n;
+      const auto te = std::chrono::steady_clock::now();
+      im.vec->step_ticks(
+          n,
+          [&](int e, int, float* env_actions) {
+            if (auto& bot = env_bot[static_cast<size_t>(e)])
+              bot->act(im.vec->env(e), im.vec->obs() + e * A * D, opp_ids[static_cast<size_t>(e)], env_actions);
+          },
+          env_done.data());
+      env_s += since(te);
+      const float* rew_all = im.vec->rewards();
+      for (int64_t r = 0; r < R; ++r) {
+        const int e = im.row_env[static_cast<size_t>(r)];
+        if (env_done[static_cast<size_t>(e)]) continue;
+        rew_t[r] += rew_all[im.learner_rows[static_cast<size_t>(r)]];
+        const bool term = im.vec->terminated()[e] != 0, trunc = im.vec->truncated()[e] != 0;
+        if (term) term_t[r] = 1.0f;
+        if (trunc && ppo) {
+          const auto fo = torch::from_blob(const_cast<float*>(im.vec->final_obs()) + im.learner_rows[static_cast<size_t>(r)] * D,
+                                           {1, D}, f32);
+          boot_t[r] = policy_->value(fo.to(im.device)).to(torch::kCPU)[0].item<float>();
         }
-        bool all_done = true;
-        for (int e = 0; e < N; ++e) {
-          if (!env_done[static_cast<size_t>(e)] && (im.vec->terminated()[e] || im.vec->truncated()[e])) {
-            env_done[static_cast<size_t>(e)] = 1;
-            const int winner = im.vec->finished_result(e).winner, side = im.group_side[static_cast<size_t>(e / K)];
-            outcome[static_cast<size_t>(e)] = winner < 0 ? 0 : (winner == side ? 1 : -1);
-          }
-          all_done = all_done && env_done[static_cast<size_t>(e)] != 0;
-        }
-        if (all_done) break;
       }
+      for (int e = 0; e < N; ++e)
+        if (!env_done[static_cast<size_t>(e)] && (im.vec->terminated()[e] || im.vec->truncated()[e])) {
+          env_done[static_cast<size_t>(e)] = 1;
+          const int winner = im.vec->finished_result(e).winner, side = im.group_side[static_cast<size_t>(e / K)];
+          outcome[static_cast<size_t>(e)] = winner < 0 ? 0 : (winner == side ? 1 : -1);
+        }
     }
     // Rollouts cut by rollout_ticks bootstrap from the state they stopped in.
     if (ppo && t_used > 0) {
@@ -692,6 +693,7 @@ UpdateStats Trainer::update() {
     }
     policy_->train();
   }
+  const double collect_s = since(t0);
   if (cfg_.grpo.start == "carry")
     for (int g = 0; g < G; ++g) {
       auto& snap = im.carry[static_cast<size_t>(g)];
@@ -892,7 +894,9 @@ UpdateStats Trainer::update() {
         im.opt->zero_grad();
         continue;
       }
+      const auto to = std::chrono::steady_clock::now();
       im.opt->step();
+      optim_s += since(to);
       ++steps_taken;
       loss_sum += lv;
       gn_sum += gn;
@@ -961,8 +965,12 @@ UpdateStats Trainer::update() {
   st.update = update_;
   st.samples = samples_;
   st.learner_elo = im.rating("learner");
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = since(t0);
   st.sps = secs > 0 ? job_samples / secs : 0;
+  st.env_s = env_s;
+  st.rollout_s = collect_s - env_s;
+  st.optim_s = optim_s;
+  st.learn_s = secs - collect_s - optim_s;
   st.elapsed_s = elapsed_before_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - im.start).count();
   return st;
 }

@@ -43,6 +43,10 @@ struct UpdateStats {
   double loss = 0, entropy = 0, kl = 0, clip_frac = 0, grad_norm = 0;
   int skipped = 0;      // minibatches skipped for a non-finite loss or gradient
   double learner_elo = 0;
+  // Where this update's wall time went, in seconds: stepping the games (scripted bots
+  // included), the rollout's policy forward passes and bookkeeping, the learner's loss
+  // forward and backward passes (advantages included), and the optimizer steps.
+  double env_s = 0, rollout_s = 0, learn_s = 0, optim_s = 0;
   bool evaluated = false;
   EvalResult eval;
 };

@@ -175,6 +175,65 @@ TEST(VecEnv, StepToDecisionIsStepRepeatedToTheNextDecisionTickWithRewardsSummed)
   EXPECT_GT(ended_between_decisions, 0) << "the test must cover episodes that end between decision ticks";
 }
 
+TEST(VecEnv, StepTicksStepsAFixedCountOrToTheEpisodeEndAndLeavesSkippedEnvsAlone) {
+  const int n = 5;
+  const uint64_t seed = 3;
+  VecEnv vec(every_third(n), 2);
+  vec.reset(seed);
+  EXPECT_THROW(vec.step_ticks(0), std::invalid_argument);
+  std::vector<EveryThird> lone(n);
+  std::vector<float> obs(4), reward(2);
+  uint8_t te = 0, tr = 0;
+  const StepView view{obs.data(), reward.data(), &te, &tr};
+  std::vector<int64_t> episodes(n, 0);
+  for (int e = 0; e < n; ++e) lone[static_cast<size_t>(e)].reset(seed + static_cast<uint64_t>(e), view);
+  int ended = 0, skipped = 0;
+  for (int call = 0; call < 10; ++call) {
+    const int64_t count = 1 + call % 4;  // 1..4 ticks: across decision ticks, which step_ticks ignores
+    std::vector<uint8_t> skip(n);
+    for (int e = 0; e < n; ++e) skip[static_cast<size_t>(e)] = (e + call) % 3 == 0;
+    for (int k = 0; k < 2 * n; ++k) vec.actions()[k] = static_cast<float>((call * 7 + k) % 4);
+    std::vector<int> hooked(n, 0);
+    const int64_t ticks = vec.step_ticks(
+        count, [&](int env, int, float*) { ++hooked[static_cast<size_t>(env)]; }, skip.data());
+    int64_t want_ticks = 0;
+    for (int e = 0; e < n; ++e) {
+      SCOPED_TRACE("call " + std::to_string(call) + ", env " + std::to_string(e));
+      auto& l = lone[static_cast<size_t>(e)];
+      float sum[2] = {0, 0};
+      int t = 0;
+      bool end = false;
+      if (skip[static_cast<size_t>(e)]) {
+        ++skipped;
+      } else {
+        while (t < count) {
+          l.step(vec.actions() + 2 * e, view);
+          ++t;
+          sum[0] += reward[0], sum[1] += reward[1];
+          if (te || tr) {
+            end = true;
+            ++ended;
+            ++episodes[static_cast<size_t>(e)];
+            l.reset(seed + static_cast<uint64_t>(e) + static_cast<uint64_t>(episodes[static_cast<size_t>(e)] * n), view);
+            break;
+          }
+        }
+      }
+      want_ticks += t;
+      EXPECT_EQ(hooked[static_cast<size_t>(e)], t);
+      EXPECT_FLOAT_EQ(vec.rewards()[2 * e], sum[0]);
+      EXPECT_FLOAT_EQ(vec.rewards()[2 * e + 1], sum[1]);
+      EXPECT_EQ(vec.terminated()[e] != 0, end);
+      EXPECT_EQ(vec.truncated()[e], 0);
+      EXPECT_EQ(vec.episodes(e), episodes[static_cast<size_t>(e)]);
+      EXPECT_EQ(vec.env(e).tick(), l.tick());
+    }
+    EXPECT_EQ(ticks, want_ticks);
+  }
+  EXPECT_GT(ended, 0) << "the test must cover episodes that end inside a call";
+  EXPECT_GT(skipped, 0);
+}
+
 TEST(VecEnv, RefusesMixedSpecs) {
   std::vector<std::unique_ptr<Env>> envs;
   envs.push_back(make_env("reach"));

@@ -229,6 +229,38 @@ eval: {every: 0, matches: 2, replays: 0, opponent: rush}
   fs::remove_all(dir);
 }
 
+// Env worker threads change where the games run, not what they produce (torch threads
+// stay 1): the same run on 1 and 2 workers writes the same metrics. Each update says
+// where its time went, and the parts add up to no more than the update's wall time.
+TEST(Trainer, EnvWorkerThreadsLeaveTheRunUnchangedAndUpdatesSplitTheirTime) {
+  std::vector<std::vector<std::string>> metrics;
+  std::vector<std::shared_ptr<Trainer>> runs;
+  for (int threads : {1, 2}) {
+    const auto dir = temp_dir("threads" + std::to_string(threads));
+    auto cfg = small_config(dir);
+    cfg.threads = threads;
+    cfg.torch_threads = 1;
+    std::shared_ptr<Trainer> tr = Trainer::create(cfg);
+    double elapsed = 0;
+    tr->train([&](const UpdateStats& s) {
+      EXPECT_GT(s.env_s, 0.0);
+      EXPECT_GE(s.rollout_s, 0.0);
+      EXPECT_GT(s.learn_s, 0.0);
+      EXPECT_GT(s.optim_s, 0.0);
+      EXPECT_LE(s.env_s + s.rollout_s + s.learn_s + s.optim_s, s.elapsed_s - elapsed + 1e-6);
+      elapsed = s.elapsed_s;
+      return s.update < 3;
+    });
+    metrics.push_back(metrics_without_timing(dir));
+    runs.push_back(tr);
+    fs::remove_all(dir);
+  }
+  ASSERT_EQ(metrics[0].size(), 4u);  // header and 3 updates
+  EXPECT_EQ(metrics[0], metrics[1]);
+  const auto p1 = runs[0]->policy()->named_parameters(), p2 = runs[1]->policy()->named_parameters();
+  for (const auto& p : p1) EXPECT_TRUE(torch::equal(p.value(), *p2.find(p.key()))) << p.key() << " differs";
+}
+
 // eval.set plays the evaluation under other game options (a fast-mode run evaluated at
 // the rules): the evaluation replays record those options and the full match length.
 TEST(Trainer, EvalSetChangesTheGameForEvaluationOnly) {

@@ -46,6 +46,10 @@ class VecEnv {
   // Returns the ticks stepped over all envs. With decision_interval 1 it is step().
   using BeforeTick = std::function<void(int env, int tick_in_call, float* actions)>;
   int64_t step_to_decision(const BeforeTick& before_tick = {});
+  // The same for a fixed count: every env steps `ticks` ticks (>= 1), or fewer when its
+  // episode ends first. skip, when given, holds num_envs() flags: a flagged env is not
+  // stepped (its rewards are 0 and its flags false), e.g. a rollout's finished games.
+  int64_t step_ticks(int64_t ticks, const BeforeTick& before_tick = {}, const uint8_t* skip = nullptr);
   // Rewrites env i's rows of obs() from its current state (after env(i).load_state()).
   void observe(int i);
 
@@ -64,6 +68,9 @@ class VecEnv {
   StepView view(size_t i, float* obs);
   // One tick of env u; auto-resets it when the episode ends. Returns whether it ended.
   bool step_one(size_t u);
+  // Each env not skipped steps until its episode ends, `max_ticks` ticks have passed or
+  // its tick is a multiple of `interval`; rewards summed. Returns the ticks stepped.
+  int64_t step_many(int64_t max_ticks, int interval, const BeforeTick& before_tick, const uint8_t* skip);
 
   std::vector<std::unique_ptr<Env>> envs_;
   ThreadPool pool_;
