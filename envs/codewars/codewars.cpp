@@ -813,10 +813,18 @@ void CodewarsEnv::upkeep() {
         std::max(kUpkeepMinPoints, alive[static_cast<size_t>(t)] / kUpkeepVehiclesPerPoint);
 }
 
+std::array<double, kNumTeams> CodewarsEnv::team_hit_points() const {
+  std::array<double, kNumTeams> hp{};
+  for (const auto& u : state_.units)
+    if (u.alive) hp[u.team] += u.durability;
+  return hp;
+}
+
 void CodewarsEnv::step(const float* actions, StepView out) {
   rng_.set_state(state_.rng);
-  std::array<double, kNumTeams> before{};
+  std::array<double, kNumTeams> before{}, hp_before{};
   for (int t = 0; t < kNumTeams; ++t) before[static_cast<size_t>(t)] = state_.teams[static_cast<size_t>(t)].score;
+  if (options_.damage_reward > 0) hp_before = team_hit_points();
   apply_macro(actions);
   move_units();
   fight();
@@ -832,10 +840,16 @@ void CodewarsEnv::step(const float* actions, StepView out) {
       state_.teams[static_cast<size_t>(1 - t)].score += kScoreForArmy;
   state_.done = (alive[0] == 0 || alive[1] == 0) ? 1 : 0;
   state_.rng = rng_.state();
+  std::array<double, kNumTeams> hp_lost{};
+  if (options_.damage_reward > 0) {
+    const auto hp = team_hit_points();
+    for (size_t t = 0; t < kNumTeams; ++t) hp_lost[t] = hp_before[t] - hp[t];
+  }
   for (int i = 0; i < spec_.num_agents; ++i) {
     const auto t = static_cast<size_t>(agent_team(i));
     const double own = state_.teams[t].score - before[t], other = state_.teams[1 - t].score - before[1 - t];
-    out.reward[i] = static_cast<float>(reward_diff_ ? own - other : own);
+    const double shaping = options_.damage_reward * (hp_lost[1 - t] - hp_lost[t]) / 100.0;
+    out.reward[i] = static_cast<float>((reward_diff_ ? own - other : own) + shaping);
   }
   *out.terminated = state_.done;
   *out.truncated = (!state_.done && state_.tick >= max_ticks_) ? 1 : 0;

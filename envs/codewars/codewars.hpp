@@ -50,6 +50,7 @@ struct CodewarsOptions {
   int max_ticks = 0;               // 0: size default (full 20000, small 6000, duel 3000)
   int obs_grid = 16;               // observation grid is obs_grid x obs_grid cells
   std::string reward = "score";    // score: own score gained; score_diff: own minus enemy gain
+  float damage_reward = 0;         // shaping: weight x (enemy minus own hit points lost) / 100 per tick
 
   void visit(OptionVisitor& v) {
     static constexpr std::string_view kSizes[] = {"full", "small", "duel"};
@@ -66,6 +67,9 @@ struct CodewarsOptions {
     v.value("max_ticks", max_ticks, 0, 100000, "episode length limit in ticks (0: size default)");
     v.value("obs_grid", obs_grid, 4, 64, "cells per side of the observation grids");
     v.value("reward", reward, kRewards, "per-agent reward: own score gained, or own minus enemy");
+    v.value("damage_reward", damage_reward, 0.0f, 100.0f,
+            "shaping added to the reward: this weight x (hit points the enemy lost - hit points we lost) / 100 each "
+            "tick (a vehicle is 100; repair and production count as hit points regained)");
   }
 };
 
@@ -252,6 +256,8 @@ class CodewarsEnv final : public Env {
   bool find_strike(int agent, float& x, float& y, int& spotter) const;
   void build_team_grids() const;
   void refresh_map_cache();
+  // Summed durability of each team's living vehicles (the damage_reward shaping).
+  std::array<double, constants::kNumTeams> team_hit_points() const;
   // After build_team_grids(): whether (x, y) lies in a grid cell `team` sees.
   bool visible_cell(int team, float x, float y) const;
 

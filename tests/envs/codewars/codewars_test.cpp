@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <string>
 
 #include "codewars/codewars.hpp"
 #include "ludus/engine/bytes.hpp"
@@ -92,6 +93,22 @@ TEST(CodewarsRules, OneHitDealsAttackMinusDefenceInGame) {
       EXPECT_FLOAT_EQ(s.unit(target).durability, kMaxDurability - kTable[a][t])
           << kTypeNames[a] << " hits " << kTypeNames[t];
     }
+}
+
+// damage_reward adds weight x (hit points the enemy lost - hit points we lost) / 100 to
+// every squad's reward; off by default. A tank and an IFV trade one hit: 40 against 10.
+TEST(CodewarsRules, DamageRewardPaysTheHitPointsTradedAndIsOffByDefault) {
+  for (const char* weight : {"damage_reward=0", "damage_reward=0.5"}) {
+    Scenario s({weight});
+    s.add(0, kTank, 100, 100);
+    s.add(1, kIfv, 115, 100);
+    s.step();
+    const float want = std::string(weight) == "damage_reward=0" ? 0.0f : 0.5f * (40 - 10) / 100.0f;
+    const auto& spec = s.env.spec();
+    for (int i = 0; i < spec.num_agents; ++i)
+      EXPECT_FLOAT_EQ(s.reward[static_cast<size_t>(i)], spec.agent_team[static_cast<size_t>(i)] == 0 ? want : -want)
+          << weight << ", agent " << i;
+  }
 }
 
 TEST(CodewarsRules, AttacksRespectTheSixtyTickCooldown) {
