@@ -67,8 +67,9 @@ void run_training(rl::Trainer& trainer, bool quiet) {
   if (trainer.world_size() > 1)
     fmt::print("processes: {} (c10d/Gloo); each runs {} groups x {} rollouts, gradients averaged over all\n",
                trainer.world_size(), cfg.grpo.groups, cfg.grpo.group_size);
-  fmt::print("game: {} | algo: {} | optimizer: {} | threads: {} env workers, {} torch intra-op\n", cfg.env, cfg.algo,
-             cfg.optim.optimizer, cfg.threads, cfg.torch_threads);
+  fmt::print("game: {} | algo: {} | optimizer: {} | threads: {} env workers, {} torch intra-op\n", cfg.env,
+             enum_name(cfg.algo, rl::kAlgoNames), enum_name(cfg.optim.optimizer, rl::kOptimizerNames), cfg.threads,
+             cfg.torch_threads);
   fmt::print("parameter routing:\n{}", trainer.routing_table());
   const auto start_samples = trainer.samples_done();
   const auto wall0 = std::chrono::steady_clock::now();

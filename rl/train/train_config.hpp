@@ -8,8 +8,22 @@
 
 namespace ludus::rl {
 
+// The config's choices as enums (names[i] is enumerator i; enum_name() gives it back).
+enum class Algo { grpo, ppo };
+inline constexpr std::string_view kAlgoNames[] = {"grpo", "ppo"};
+enum class DeviceChoice { auto_, cpu, cuda };
+inline constexpr std::string_view kDeviceNames[] = {"auto", "cpu", "cuda"};
+enum class OptimizerChoice { muon, adamw };
+inline constexpr std::string_view kOptimizerNames[] = {"muon", "adamw"};
+enum class Anneal { none, linear };
+inline constexpr std::string_view kAnnealNames[] = {"none", "linear"};
+enum class GroupStart { reset, branch, carry };
+inline constexpr std::string_view kGroupStartNames[] = {"reset", "branch", "carry"};
+enum class Baseline { rollout, step };
+inline constexpr std::string_view kBaselineNames[] = {"rollout", "step"};
+
 struct OptimConfig {
-  std::string optimizer = "muon";  // muon: Muon on hidden matrices + AdamW on the rest; adamw: AdamW on all
+  OptimizerChoice optimizer = OptimizerChoice::muon;  // muon: Muon on hidden matrices + AdamW on the rest; adamw: AdamW on all
   double lr = 0.02;                // Muon's learning rate
   double adam_lr = 3e-4;           // AdamW's learning rate
   double weight_decay = 0.0;
@@ -17,15 +31,13 @@ struct OptimConfig {
   std::string schedule = "keller";
   std::string scaling = "original";
   double max_grad_norm = 1.0;
-  std::string anneal = "none";   // linear: both learning rates fall linearly with agent-steps
+  Anneal anneal = Anneal::none;  // linear: both learning rates fall linearly with agent-steps
   double anneal_to = 0.0;        // linear: the fraction of the learning rates left at total_steps
 
   void visit(OptionVisitor& v) {
-    static constexpr std::string_view kAnneal[] = {"none", "linear"};
-    static constexpr std::string_view kOpt[] = {"muon", "adamw"};
     static constexpr std::string_view kSched[] = {"keller", "quintic5", "polar_express", "you6"};
     static constexpr std::string_view kScale[] = {"original", "moonlight", "none"};
-    v.value("optimizer", optimizer, kOpt, "muon (hidden matrices; AdamW for the rest) or adamw (everything)");
+    v.value("optimizer", optimizer, kOptimizerNames, "muon (hidden matrices; AdamW for the rest) or adamw (everything)");
     v.value("lr", lr, 1e-6, 10.0, "Muon learning rate");
     v.value("adam_lr", adam_lr, 1e-7, 1.0, "AdamW learning rate");
     v.value("weight_decay", weight_decay, 0.0, 1.0, "decoupled weight decay");
@@ -33,7 +45,7 @@ struct OptimConfig {
     v.value("schedule", schedule, kSched, "Newton-Schulz coefficient schedule");
     v.value("scaling", scaling, kScale, "Muon update scaling");
     v.value("max_grad_norm", max_grad_norm, 0.0, 1e6, "gradient clipping (0: off)");
-    v.value("anneal", anneal, kAnneal,
+    v.value("anneal", anneal, kAnnealNames,
             "learning-rate schedule over agent-steps: none, or linear from lr / adam_lr at step 0 to anneal_to x "
             "them at total_steps (by steps, not time, so a run and its resume take the same steps)");
     v.value("anneal_to", anneal_to, 0.0, 1.0, "linear: fraction of the learning rates left at total_steps");
@@ -43,11 +55,11 @@ struct OptimConfig {
 struct GrpoConfig {
   int groups = 8;        // groups per update
   int group_size = 8;    // rollouts per group (same start state)
-  std::string start = "reset";  // reset: same reset seed; branch: restored from one mid-game state;
-                                // carry: every member continues where the group's first rollout stopped
+  GroupStart start = GroupStart::reset;  // reset: same reset seed; branch: restored from one mid-game state;
+                                         // carry: every member continues where the group's first rollout stopped
   int branch_max_ticks = 200;   // branch: the shared prefix is 0..this many random-action ticks
   std::string advantage = "std";
-  std::string baseline = "rollout";  // rollout: one advantage per rollout; step: group return-to-go per step
+  Baseline baseline = Baseline::rollout;  // rollout: one advantage per rollout; step: group return-to-go per step
   double gamma = 1.0;                // step baseline: discount of the return-to-go, per decision
   bool batch_scale = false;          // divide the advantages by their RMS over the batch
   bool length_norm = false;          // true: GRPO's per-rollout 1/|o_i|; false: per-sample mean (Dr. GRPO / DAPO)
@@ -57,17 +69,15 @@ struct GrpoConfig {
   int ref_every = 0;  // refresh the KL reference policy every N updates (0: the initial policy)
 
   void visit(OptionVisitor& v) {
-    static constexpr std::string_view kStart[] = {"reset", "branch", "carry"};
     static constexpr std::string_view kAdv[] = {"std", "mean", "rloo"};
-    static constexpr std::string_view kBase[] = {"rollout", "step"};
     v.value("groups", groups, 1, 4096, "groups per update");
     v.value("group_size", group_size, 2, 1024, "rollouts per group, sharing one start state");
-    v.value("start", start, kStart, "group start: reset (the same reset seed), branch (restored from a state after a random-action "
+    v.value("start", start, kGroupStartNames, "group start: reset (the same reset seed), branch (restored from a state after a random-action "
             "prefix) or carry (restored from where the group's first rollout stopped in the last update: groups "
             "branch off on-policy mid-game states and play the game on in rollout_ticks pieces; needs rollout_ticks)");
     v.value("branch_max_ticks", branch_max_ticks, 0, 1000000, "branch: longest random-action prefix");
     v.value("advantage", advantage, kAdv, "std (GRPO), mean (Dr. GRPO), rloo (leave-one-out)");
-    v.value("baseline", baseline, kBase, "rollout: per-rollout advantage; step: group mean return-to-go per step");
+    v.value("baseline", baseline, kBaselineNames, "rollout: per-rollout advantage; step: group mean return-to-go per step");
     v.value("gamma", gamma, 0.0, 1.0,
             "baseline step: discount per decision of the return-to-go (1: undiscounted; 0.98 looks ~50 decisions ahead)");
     v.value("batch_scale", batch_scale,
@@ -124,6 +134,18 @@ struct EvalConfig {
   }
 };
 
+// Training-only reward for how a game ended, added to the learner's last decision of
+// each finished game (wins and draws as the game's rules decide them, at the end of the
+// game or at its tick limit). Zero by default: the game's own reward alone.
+struct OutcomeRewardConfig {
+  double win = 0, draw = 0, loss = 0;
+  void visit(OptionVisitor& v) {
+    v.value("win", win, -1e6, 1e6, "added to the learner's reward when it wins a game");
+    v.value("draw", draw, -1e6, 1e6, "added when a game is drawn (negative: make waiting out the clock cost)");
+    v.value("loss", loss, -1e6, 1e6, "added when it loses a game");
+  }
+};
+
 // Multi-process runs (WORLD_SIZE > 1 or --nproc); ignored by a single process.
 struct DistConfig {
   double timeout_s = 60;        // a rank waits this long for the others in a collective
@@ -142,8 +164,8 @@ struct TrainConfig {
   std::string env = "reach";
   ConfigTree game;
   uint64_t seed = 1;
-  std::string algo = "grpo";
-  std::string device = "auto";
+  Algo algo = Algo::grpo;
+  DeviceChoice device = DeviceChoice::auto_;
   int threads = 2;                // env worker threads (the games and their scripted bots)
   int torch_threads = 1;          // torch intra-op threads (learner and rollout forward passes)
   int64_t total_steps = 3000000;  // learner agent-steps
@@ -162,17 +184,16 @@ struct TrainConfig {
   GrpoConfig grpo;
   PpoConfig ppo;
   SelfPlayConfig opponents;
+  OutcomeRewardConfig outcome_reward;
   EvalConfig eval;
   DistConfig dist;
 
   void visit(OptionVisitor& v) {
-    static constexpr std::string_view kAlgo[] = {"grpo", "ppo"};
-    static constexpr std::string_view kDevice[] = {"auto", "cpu", "cuda"};
     v.value("env", env, {}, "registered game (ludus envs)");
     v.subtree("game", game, "the game's options");
     v.value("seed", seed, "run seed");
-    v.value("algo", algo, kAlgo, "grpo, or ppo (GAE + value head) as the baseline");
-    v.value("device", device, kDevice, "learner device: auto picks cuda when available");
+    v.value("algo", algo, kAlgoNames, "grpo, or ppo (GAE + value head) as the baseline");
+    v.value("device", device, kDeviceNames, "learner device: auto picks cuda when available");
     v.value("threads", threads, 1, 256, "env worker threads: the games and their scripted bots");
     v.value("torch_threads", torch_threads, 1, 256,
             "torch intra-op threads; 1 is measured fastest for the default networks (BENCHMARKS.md)");
@@ -195,6 +216,8 @@ struct TrainConfig {
     v.section("grpo", [&](OptionVisitor& s) { grpo.visit(s); }, "GRPO");
     v.section("ppo", [&](OptionVisitor& s) { ppo.visit(s); }, "PPO baseline (algo: ppo)");
     v.section("opponents", [&](OptionVisitor& s) { opponents.visit(s); }, "training opponents and self-play");
+    v.section("outcome_reward", [&](OptionVisitor& s) { outcome_reward.visit(s); },
+              "training-only reward for a game's result (win, draw, loss)");
     v.section("eval", [&](OptionVisitor& s) { eval.visit(s); }, "evaluation against a fixed opponent");
     v.section("dist", [&](OptionVisitor& s) { dist.visit(s); }, "multi-process training (c10d/Gloo)");
   }

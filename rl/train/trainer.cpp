@@ -95,6 +95,55 @@ std::vector<int64_t> permutation(int64_t n, Rng& rng) {
   return p;
 }
 
+// The one list of per-update metrics: metrics.csv's columns in order (with their format)
+// and, where `tb` is set, the TensorBoard tag of the same number. Evaluation columns are
+// empty in updates without an evaluation.
+struct Metric {
+  const char* csv;  // column name; nullptr: TensorBoard only
+  const char* tb;   // TensorBoard tag; nullptr: CSV only
+  const char* format;
+  bool eval;        // only in updates with an evaluation
+  double (*get)(const UpdateStats&);
+};
+
+double eval_share(const EvalResult& e, int n) { return static_cast<double>(n) / std::max(1, e.wins + e.draws + e.losses); }
+
+constexpr Metric kMetrics[] = {
+    {"update", nullptr, "{:.0f}", false, [](const UpdateStats& s) { return static_cast<double>(s.update); }},
+    {"samples", nullptr, "{:.0f}", false, [](const UpdateStats& s) { return static_cast<double>(s.samples); }},
+    {"elapsed_s", nullptr, "{:.3f}", false, [](const UpdateStats& s) { return s.elapsed_s; }},
+    {"sps", "perf/sps", "{:.1f}", false, [](const UpdateStats& s) { return s.sps; }},
+    {"mean_return", "train/mean_return", "{:.6g}", false, [](const UpdateStats& s) { return s.mean_return; }},
+    {"train_win", "train/win_rate", "{:.4f}", false, [](const UpdateStats& s) { return s.train_win; }},
+    {"train_draw", "train/draw_rate", "{:.4f}", false, [](const UpdateStats& s) { return s.train_draw; }},
+    {"loss", "loss/total", "{:.6g}", false, [](const UpdateStats& s) { return s.loss; }},
+    {"entropy", "loss/entropy", "{:.6g}", false, [](const UpdateStats& s) { return s.entropy; }},
+    {"kl", "loss/kl", "{:.6g}", false, [](const UpdateStats& s) { return s.kl; }},
+    {"clip_frac", "loss/clip_frac", "{:.4f}", false, [](const UpdateStats& s) { return s.clip_frac; }},
+    {"grad_norm", "optim/grad_norm", "{:.6g}", false, [](const UpdateStats& s) { return s.grad_norm; }},
+    {"skipped", "optim/skipped", "{:.0f}", false, [](const UpdateStats& s) { return static_cast<double>(s.skipped); }},
+    {"learner_elo", "train/elo", "{:.1f}", false, [](const UpdateStats& s) { return s.learner_elo; }},
+    {"eval_win", "eval/win_rate", "{:.4f}", true, [](const UpdateStats& s) { return s.eval.win_rate(); }},
+    {"eval_draw", nullptr, "{:.4f}", true, [](const UpdateStats& s) { return eval_share(s.eval, s.eval.draws); }},
+    {"eval_loss", nullptr, "{:.4f}", true, [](const UpdateStats& s) { return eval_share(s.eval, s.eval.losses); }},
+    {"eval_low", "eval/win_rate_low95", "{:.4f}", true, [](const UpdateStats& s) { return s.eval.low(); }},
+    {"eval_high", "eval/win_rate_high95", "{:.4f}", true, [](const UpdateStats& s) { return s.eval.high(); }},
+    {nullptr, "perf/games_s", "", false, [](const UpdateStats& s) { return s.env_s; }},
+    {nullptr, "perf/rollout_forward_s", "", false, [](const UpdateStats& s) { return s.rollout_s; }},
+    {nullptr, "perf/learn_s", "", false, [](const UpdateStats& s) { return s.learn_s; }},
+    {nullptr, "perf/optimizer_s", "", false, [](const UpdateStats& s) { return s.optim_s; }},
+};
+
+std::string metrics_header() {
+  std::string h;
+  for (const auto& m : kMetrics) {
+    if (!m.csv) continue;
+    if (!h.empty()) h += ',';
+    h += m.csv;
+  }
+  return h + '\n';
+}
+
 }  // namespace
 
 // Everything that depends on the game and the device.
@@ -145,9 +194,9 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   auto& im = *impl_;
   torch::set_num_threads(cfg_.torch_threads);
   torch::manual_seed(cfg_.seed);
-  if (cfg_.device == "cuda" && !torch::cuda::is_available())
+  if (cfg_.device == DeviceChoice::cuda && !torch::cuda::is_available())
     throw TrainingError("device: cuda was asked for, but this libtorch sees no CUDA device");
-  im.device = (cfg_.device == "cuda" || (cfg_.device == "auto" && torch::cuda::is_available()))
+  im.device = (cfg_.device == DeviceChoice::cuda || (cfg_.device == DeviceChoice::auto_ && torch::cuda::is_available()))
                   ? torch::Device(torch::kCUDA)
                   : torch::Device(torch::kCPU);
   if (im.device.is_cuda() && distributed()) {
@@ -156,7 +205,7 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
     im.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist_->local_rank() % gpus));
   }
   if (cfg_.run_dir.empty())
-    cfg_.run_dir = fmt::format("runs/{}-{}-{}-seed{}", cfg_.env, cfg_.algo, cfg_.optim.optimizer, cfg_.seed);
+    cfg_.run_dir = fmt::format("runs/{}-{}-{}-seed{}", cfg_.env, enum_name(cfg_.algo, kAlgoNames), enum_name(cfg_.optim.optimizer, kOptimizerNames), cfg_.seed);
   run_dir_ = cfg_.run_dir;
 
   const EnvEntry& entry = EnvRegistry::global().get(cfg_.env);
@@ -169,7 +218,7 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   } catch (const ConfigError& e) {
     throw ConfigError(std::string("eval.set: ") + e.what());
   }
-  if (cfg_.grpo.start == "carry" && cfg_.rollout_ticks == 0)
+  if (cfg_.grpo.start == GroupStart::carry && cfg_.rollout_ticks == 0)
     throw ConfigError("grpo.start: carry continues each group's game across updates in pieces of rollout_ticks; set "
                       "rollout_ticks > 0 (e.g. 256)");
   // Opponent names are checked now, before a run directory exists: a typo fails here, not
@@ -209,12 +258,12 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   im.learner_rows_t = torch::tensor(im.learner_rows, torch::kLong);
   im.row_group_t = torch::tensor(groups, torch::kLong);
 
-  policy_ = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == "ppo");
+  policy_ = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == Algo::ppo);
   policy_->to(im.device);
   // Every rank starts from rank 0's parameters (the same seed gives the same ones; the
   // broadcast makes sure of it).
   if (distributed()) dist_->broadcast(policy_->parameters(), "broadcast of the initial parameters");
-  im.ref = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == "ppo");
+  im.ref = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == Algo::ppo);
   copy_parameters(im.ref, policy_);
   im.ref->to(im.device);
   im.ref->eval();
@@ -226,7 +275,7 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   ho.muon.scaling(optim::parse_muon_scaling(cfg_.optim.scaling));
   ho.adamw = torch::optim::AdamWOptions(cfg_.optim.adam_lr).weight_decay(cfg_.optim.weight_decay);
   // Muon gets exactly the matrices the network names as hidden; everything else is AdamW's.
-  if (cfg_.optim.optimizer == "muon") {
+  if (cfg_.optim.optimizer == OptimizerChoice::muon) {
     for (const auto& name : policy_->hidden_matrices()) {
       std::string pattern = "^";
       for (char c : name) {
@@ -236,7 +285,7 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
       ho.rules.push_back({pattern + "$", "muon", "hidden matrix (the network's list)"});
     }
   }
-  ho.rules.push_back({".*", "adamw", cfg_.optim.optimizer == "muon" ? "not a hidden matrix" : "optimizer: adamw"});
+  ho.rules.push_back({".*", "adamw", cfg_.optim.optimizer == OptimizerChoice::muon ? "not a hidden matrix" : "optimizer: adamw"});
   im.opt = std::make_unique<optim::HybridOptimizer>(policy_->named_parameters(), ho);
   // Rank r's envs and samples come from its own stream (rank 0's is the single-process one).
   im.rng.seed(cfg_.seed * 0x9E3779B97F4A7C15ull + 17 + static_cast<uint64_t>(stream_rank()) * 0xD1B54A32D192ED03ull);
@@ -261,7 +310,7 @@ std::string Trainer::check(const TrainConfig& config) {
   const auto& im = *t->impl_;
   return fmt::format("{}: {} envs of {} agents ({} per learner team), obs {}, decisions every {} ticks, {} on {}\n{}",
                      config.env, im.num_envs, im.spec.num_agents, im.spec.team_agents(0).size(), im.obs_dim,
-                     t->decision_every(), config.algo, im.device.str(), t->routing_table());
+                     t->decision_every(), enum_name(config.algo, kAlgoNames), im.device.str(), t->routing_table());
 }
 
 std::unique_ptr<Trainer> Trainer::create(const TrainConfig& config, std::shared_ptr<dist::Context> dist) {
@@ -293,9 +342,7 @@ void Trainer::create_run_dir() const {
   TrainConfig copy = cfg_;
   std::ofstream(cfg_path) << "# ludus " << version() << " training config (effective)\n"
                           << to_yaml([&](OptionVisitor& v) { copy.visit(v); }, true);
-  std::ofstream(fs::path(run_dir_) / "metrics.csv", std::ios::trunc)
-      << "update,samples,elapsed_s,sps,mean_return,train_win,train_draw,loss,entropy,kl,clip_frac,grad_norm,"
-         "skipped,learner_elo,eval_win,eval_draw,eval_loss,eval_low,eval_high\n";
+  std::ofstream(fs::path(run_dir_) / "metrics.csv", std::ios::trunc) << metrics_header();
 }
 
 TrainConfig Trainer::run_config(const std::string& run_dir) {
@@ -362,7 +409,7 @@ void Trainer::restore(const std::string& path) {
                   (static_cast<uint64_t>(update_) * 0xA0761D6478BD642Full));
     }
   }
-  if (cfg_.grpo.start == "carry") restore_carry(extra, path);
+  if (cfg_.grpo.start == GroupStart::carry) restore_carry(extra, path);
   im.best_eval = ckpt.meta.best_eval;
   im.ratings.clear();
   for (const auto& [n, r] : ckpt.meta.ratings) im.ratings[n] = r;
@@ -432,11 +479,11 @@ CheckpointMeta Trainer::policy_meta() const {
   CheckpointMeta m;
   m.env = cfg_.env;
   m.game_yaml = impl_->game_yaml;
-  m.algo = cfg_.algo;
+  m.algo = enum_name(cfg_.algo, kAlgoNames);
   m.obs_dim = impl_->obs_dim;
   m.action_space = impl_->spec.action_space;
   m.network = cfg_.network;
-  m.value_head = cfg_.algo == "ppo";
+  m.value_head = cfg_.algo == Algo::ppo;
   m.update = update_;
   TrainConfig copy = cfg_;
   m.config_yaml = to_yaml([&](OptionVisitor& v) { copy.visit(v); }, false);
@@ -463,7 +510,7 @@ void Trainer::save(const std::string& path) {
       std::memcpy(rngs.data_ptr<int64_t>(), im.rank_rngs.data(), im.rank_rngs.size() * sizeof im.rank_rngs[0]);
       extra.write("rank_rngs", rngs);
     }
-    if (cfg_.grpo.start == "carry") {
+    if (cfg_.grpo.start == GroupStart::carry) {
       // This process's games in progress (per group: byte count, then the bytes).
       std::vector<int64_t> lens;
       int64_t total = 0;
@@ -496,7 +543,7 @@ UpdateStats Trainer::update() {
   const int64_t ticks = cfg_.rollout_ticks > 0 ? cfg_.rollout_ticks : im.spec.max_ticks;
   const int64_t every = decision_every();
   const int64_t T = (ticks + every - 1) / every;
-  const bool ppo = cfg_.algo == "ppo";
+  const bool ppo = cfg_.algo == Algo::ppo;
   const bool use_kl = cfg_.grpo.kl_coef > 0 && !ppo;
   const bool multi = distributed();
   const double W = world_size();
@@ -523,7 +570,7 @@ UpdateStats Trainer::update() {
     for (int k = 0; k < K; ++k) seeds[static_cast<size_t>(g * K + k)] = s;
   }
   im.vec->reset_each(seeds);
-  if (cfg_.grpo.start == "branch") {
+  if (cfg_.grpo.start == GroupStart::branch) {
     // A random-action prefix on the group's first env, then every member restored from it.
     std::vector<float> obs(static_cast<size_t>(A * D)), rew(static_cast<size_t>(A)), act(static_cast<size_t>(A * AD));
     std::vector<uint8_t> snap;
@@ -550,7 +597,7 @@ UpdateStats Trainer::update() {
     }
   }
 
-  if (cfg_.grpo.start == "carry") {
+  if (cfg_.grpo.start == GroupStart::carry) {
     // Every member of a group goes on from the state the group's first rollout stopped in.
     for (int g = 0; g < G; ++g) {
       const auto& snap = im.carry[static_cast<size_t>(g)];
@@ -681,7 +728,13 @@ UpdateStats Trainer::update() {
         if (!env_done[static_cast<size_t>(e)] && (im.vec->terminated()[e] || im.vec->truncated()[e])) {
           env_done[static_cast<size_t>(e)] = 1;
           const int winner = im.vec->finished_result(e).winner, side = im.group_side[static_cast<size_t>(e / K)];
-          outcome[static_cast<size_t>(e)] = winner < 0 ? 0 : (winner == side ? 1 : -1);
+          const int o = winner < 0 ? 0 : (winner == side ? 1 : -1);
+          outcome[static_cast<size_t>(e)] = o;
+          const auto& bonus = cfg_.outcome_reward;
+          const double add = o > 0 ? bonus.win : (o == 0 ? bonus.draw : bonus.loss);
+          if (add != 0)
+            for (int64_t r = 0; r < R; ++r)
+              if (im.row_env[static_cast<size_t>(r)] == e) rew_t[r] += static_cast<float>(add);
         }
     }
     // Rollouts cut by rollout_ticks bootstrap from the state they stopped in.
@@ -694,7 +747,7 @@ UpdateStats Trainer::update() {
     policy_->train();
   }
   const double collect_s = since(t0);
-  if (cfg_.grpo.start == "carry")
+  if (cfg_.grpo.start == GroupStart::carry)
     for (int g = 0; g < G; ++g) {
       auto& snap = im.carry[static_cast<size_t>(g)];
       snap.clear();
@@ -779,7 +832,7 @@ UpdateStats Trainer::update() {
     const auto kind = parse_advantage(cfg_.grpo.advantage);
     torch::Tensor keep;
     const auto row_adv = group_advantages(returns, im.row_group_t, G, kind, &keep);
-    if (cfg_.grpo.baseline == "step") {
+    if (cfg_.grpo.baseline == Baseline::step) {
       adv = stepwise_group_advantages(returns_to_go(rew_buf, alive_buf, cfg_.grpo.gamma), alive_buf, im.row_group_t, G,
                                       kind);
     } else {
@@ -824,7 +877,7 @@ UpdateStats Trainer::update() {
   if (multi) dist_->all_reduce_sum(job, "counting samples");
   const auto S_job = static_cast<int64_t>(job[0]);
   const double job_samples = job[1];
-  if (cfg_.optim.anneal == "linear") set_learning_rates();  // from the steps before this update
+  if (cfg_.optim.anneal == Anneal::linear) set_learning_rates();  // from the steps before this update
   samples_ += static_cast<int64_t>(job_samples);
   const auto s_obs = obs_buf.reshape({-1, D}).index_select(0, idx).to(im.device);
   const auto s_act = act_buf.reshape({-1, AD}).index_select(0, idx).to(im.device);
@@ -1026,34 +1079,25 @@ EvalResult Trainer::evaluate(int matches, const std::string& opponent, int repla
 }
 
 void Trainer::write_metrics(const UpdateStats& s) {
-  std::ofstream out(fs::path(run_dir_) / "metrics.csv", std::ios::app);
-  out << fmt::format("{},{},{:.3f},{:.1f},{:.6g},{:.4f},{:.4f},{:.6g},{:.6g},{:.6g},{:.4f},{:.6g},{},{:.1f}", s.update,
-                     s.samples, s.elapsed_s, s.sps, s.mean_return, s.train_win, s.train_draw, s.loss, s.entropy, s.kl,
-                     s.clip_frac, s.grad_norm, s.skipped, s.learner_elo);
-  if (s.evaluated)
-    out << fmt::format(",{:.4f},{:.4f},{:.4f},{:.4f},{:.4f}\n", s.eval.win_rate(),
-                       static_cast<double>(s.eval.draws) / std::max(1, s.eval.wins + s.eval.draws + s.eval.losses),
-                       static_cast<double>(s.eval.losses) / std::max(1, s.eval.wins + s.eval.draws + s.eval.losses),
-                       s.eval.low(), s.eval.high());
-  else
-    out << ",,,,,\n";
-
-  // The same numbers for TensorBoard (`tensorboard --logdir RUN_DIR/tb`), x axis = agent-steps.
+  // metrics.csv and TensorBoard (`tensorboard --logdir RUN_DIR/tb`, x axis = agent-steps)
+  // from the one list, kMetrics.
+  std::string row;
+  bool first = true;
+  std::vector<std::pair<std::string, float>> tb;
+  for (const auto& m : kMetrics) {
+    const bool have = !m.eval || s.evaluated;
+    const double x = have ? m.get(s) : 0.0;
+    if (m.csv) {
+      if (!first) row += ',';
+      first = false;
+      if (have) row += fmt::format(fmt::runtime(m.format), x);
+    }
+    if (m.tb && have) tb.emplace_back(m.tb, static_cast<float>(x));
+  }
+  std::ofstream(fs::path(run_dir_) / "metrics.csv", std::ios::app) << row << "\n";
   auto& im = *impl_;
   if (!im.tb) im.tb = std::make_unique<TensorBoardWriter>((fs::path(run_dir_) / "tb").string());
-  std::vector<std::pair<std::string, float>> v = {
-      {"train/mean_return", static_cast<float>(s.mean_return)}, {"train/win_rate", static_cast<float>(s.train_win)},
-      {"train/draw_rate", static_cast<float>(s.train_draw)},    {"train/elo", static_cast<float>(s.learner_elo)},
-      {"loss/total", static_cast<float>(s.loss)},               {"loss/entropy", static_cast<float>(s.entropy)},
-      {"loss/kl", static_cast<float>(s.kl)},                    {"loss/clip_frac", static_cast<float>(s.clip_frac)},
-      {"optim/grad_norm", static_cast<float>(s.grad_norm)},     {"optim/skipped", static_cast<float>(s.skipped)},
-      {"perf/sps", static_cast<float>(s.sps)}};
-  if (s.evaluated) {
-    v.emplace_back("eval/win_rate", static_cast<float>(s.eval.win_rate()));
-    v.emplace_back("eval/win_rate_low95", static_cast<float>(s.eval.low()));
-    v.emplace_back("eval/win_rate_high95", static_cast<float>(s.eval.high()));
-  }
-  im.tb->scalars(s.samples, v);
+  im.tb->scalars(s.samples, tb);
 }
 
 void Trainer::train(const std::function<bool(const UpdateStats&)>& on_update) {

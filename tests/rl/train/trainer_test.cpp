@@ -94,7 +94,7 @@ TEST(Trainer, ResumeAfterAStopIsBitExact) {
 // 35-tick game in 10-tick pieces: 10, 10, 10, 5, then a new game), and a resume continues
 // the games in progress bit for bit.
 TEST(Trainer, CarryPlaysEachGameOnAcrossUpdatesAndResumesExactly) {
-  const auto carry_config = [](const std::string& dir, const std::string& start) {
+  const auto carry_config = [](const std::string& dir, GroupStart start) {
     auto c = small_config(dir);
     c.game = ConfigTree::from_string("{team_size: 1, max_ticks: 35, target_score: 1000, approach_reward: 0.1}", "game");
     c.rollout_ticks = 10;
@@ -102,8 +102,8 @@ TEST(Trainer, CarryPlaysEachGameOnAcrossUpdatesAndResumesExactly) {
     return c;
   };
   const int64_t rows = 2 * 4;  // groups x group_size, one learner agent each
-  for (const std::string start : {"carry", "reset"}) {
-    const auto dir = temp_dir("carry_" + start);
+  for (const GroupStart start : {GroupStart::carry, GroupStart::reset}) {
+    const auto dir = temp_dir(std::string("carry_") + std::string(enum_name(start, kGroupStartNames)));
     auto t = Trainer::create(carry_config(dir, start));
     std::vector<int64_t> per_update;
     int64_t before = 0;
@@ -112,7 +112,7 @@ TEST(Trainer, CarryPlaysEachGameOnAcrossUpdatesAndResumesExactly) {
       per_update.push_back(s.samples - before);
       before = s.samples;
     }
-    if (start == "carry")
+    if (start == GroupStart::carry)
       EXPECT_EQ(per_update, (std::vector<int64_t>{10 * rows, 10 * rows, 10 * rows, 5 * rows, 10 * rows}));
     else
       EXPECT_EQ(per_update, std::vector<int64_t>(5, 10 * rows)) << "reset starts a new game every update";
@@ -120,9 +120,9 @@ TEST(Trainer, CarryPlaysEachGameOnAcrossUpdatesAndResumesExactly) {
   }
 
   const auto dir_a = temp_dir("carry_a"), dir_b = temp_dir("carry_b");
-  auto a = Trainer::create(carry_config(dir_a, "carry"));
+  auto a = Trainer::create(carry_config(dir_a, GroupStart::carry));
   a->train([](const UpdateStats& s) { return s.update < 4; });
-  auto b = Trainer::create(carry_config(dir_b, "carry"));
+  auto b = Trainer::create(carry_config(dir_b, GroupStart::carry));
   b->train([](const UpdateStats& s) { return s.update < 2; });
   b.reset();
   auto c = Trainer::resume(dir_b);
@@ -133,7 +133,7 @@ TEST(Trainer, CarryPlaysEachGameOnAcrossUpdatesAndResumesExactly) {
   fs::remove_all(dir_a);
   fs::remove_all(dir_b);
 
-  auto bad = carry_config(temp_dir("carry_bad"), "carry");
+  auto bad = carry_config(temp_dir("carry_bad"), GroupStart::carry);
   bad.rollout_ticks = 0;
   try {
     Trainer::create(bad);
@@ -149,7 +149,7 @@ TEST(Trainer, CarryPlaysEachGameOnAcrossUpdatesAndResumesExactly) {
 TEST(Trainer, LinearAnnealingFollowsAgentStepsAndResumesExactly) {
   const auto annealed = [](const std::string& dir) {
     auto c = small_config(dir);
-    c.optim.anneal = "linear";
+    c.optim.anneal = Anneal::linear;
     c.optim.anneal_to = 0.1;
     c.total_steps = 4 * 2 * 4 * 40;  // 4 updates of 2 groups x 4 rollouts x 40 ticks
     return c;
@@ -261,6 +261,30 @@ TEST(Trainer, EnvWorkerThreadsLeaveTheRunUnchangedAndUpdatesSplitTheirTime) {
   for (const auto& p : p1) EXPECT_TRUE(torch::equal(p.value(), *p2.find(p.key()))) << p.key() << " differs";
 }
 
+// outcome_reward adds its win / draw / loss value to the learner's last decision of each
+// finished game. The first update's games do not depend on it (the policy is the same), so
+// its mean return moves by exactly the mean bonus of the outcomes.
+TEST(Trainer, OutcomeRewardAddsTheResultsValueToEachFinishedGame) {
+  std::vector<UpdateStats> first;
+  for (bool bonus : {false, true}) {
+    const auto dir = temp_dir(bonus ? "outcome_on" : "outcome_off");
+    auto cfg = small_config(dir);
+    cfg.opponents.enabled = false;
+    if (bonus) cfg.outcome_reward = OutcomeRewardConfig{10.0, 3.0, -7.0};
+    auto tr = Trainer::create(cfg);
+    first.push_back(tr->update());
+    fs::remove_all(dir);
+  }
+  const auto& s = first[0];
+  EXPECT_EQ(s.train_win, first[1].train_win);
+  EXPECT_EQ(s.train_draw, first[1].train_draw);
+  EXPECT_GT(s.train_win + s.train_draw, 0.0);
+  EXPECT_LT(s.train_win, 1.0);
+  // Every game of 40 ticks finishes; one learner row per env (1v1).
+  const double want = 10.0 * s.train_win + 3.0 * s.train_draw - 7.0 * (1.0 - s.train_win - s.train_draw);
+  EXPECT_NEAR(first[1].mean_return - s.mean_return, want, 1e-4);
+}
+
 // eval.set plays the evaluation under other game options (a fast-mode run evaluated at
 // the rules): the evaluation replays record those options and the full match length.
 TEST(Trainer, EvalSetChangesTheGameForEvaluationOnly) {
@@ -365,7 +389,7 @@ TEST(Trainer, CheckRoutesExactlyTheNetworksHiddenMatricesToMuonAndWritesNothing)
   for (const char* hidden : {"policy.2.weight", "policy.4.weight"}) EXPECT_THAT(line_of(muon, hidden), HasSubstr("muon")) << muon;
   for (const char* edge : {"policy.0.weight", "policy.6.weight", "policy.2.bias"})
     EXPECT_THAT(line_of(muon, edge), HasSubstr("adamw")) << muon;
-  cfg.optim.optimizer = "adamw";
+  cfg.optim.optimizer = OptimizerChoice::adamw;
   EXPECT_THAT(Trainer::check(cfg), ::testing::Not(HasSubstr("muon")));
   EXPECT_FALSE(fs::exists(cfg.run_dir));
 

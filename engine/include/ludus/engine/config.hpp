@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace ludus {
@@ -109,7 +110,25 @@ class OptionVisitor {
              std::string_view doc) {
     value(key, v, std::span<const std::string_view>(choices, N), doc);
   }
+  // An enum chosen by name: names[i] is the enumerator with value i. Read and written as
+  // the name, with the same checks and messages as a string choice; code past the config
+  // layer compares enumerators, not strings.
+  template <class E, size_t N>
+    requires std::is_enum_v<E>
+  void value(std::string_view key, E& v, const std::string_view (&names)[N], std::string_view doc) {
+    std::string name(names[static_cast<size_t>(v)]);
+    value(key, name, names, doc);
+    for (size_t i = 0; i < N; ++i)
+      if (names[i] == name) v = static_cast<E>(i);
+  }
 };
+
+// The name of enumerator `v` in its names table (see OptionVisitor::value for enums).
+template <class E, size_t N>
+  requires std::is_enum_v<E>
+constexpr std::string_view enum_name(E v, const std::string_view (&names)[N]) {
+  return names[static_cast<size_t>(v)];
+}
 
 using OptionVisit = std::function<void(OptionVisitor&)>;
 
