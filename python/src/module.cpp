@@ -218,29 +218,23 @@ class VectorEnv {
       for (py::ssize_t e = 0; e < N; ++e)
         for (py::ssize_t k = 0; k < A; ++k)
           std::copy_n(a + (e * A + k) * AD, AD, dst + (e * total + learners_[static_cast<size_t>(k)]) * AD);
-      if (until_decision_) {
-        // Every tick up to the next decision in one pass of the pool: the opponent acts and
-        // the recorder draws on the env's own worker thread, before each tick.
-        env_ticks_ += vec_->step_to_decision([&](int i, int t, float* row) {
-          if (t > 0)
-            if (auto it = recorders_.find(i); it != recorders_.end()) {
-              Frame frame;
-              vec_->env(i).draw(frame);
-              it->second->add(frame);
-            }
-          if (!opponents_.empty())
-            opponents_[static_cast<size_t>(i)]->act(vec_->env(i), vec_->obs() + static_cast<int64_t>(i) * total * s.obs_dim(),
-                                                    opp_ids_, row);
-        });
-      } else {
-        for (size_t e = 0; e < opponents_.size(); ++e) {
-          const int i = static_cast<int>(e);
-          opponents_[e]->act(vec_->env(i), vec_->obs() + static_cast<int64_t>(i) * total * s.obs_dim(), opp_ids_,
-                             dst + static_cast<int64_t>(i) * total * AD);
-        }
-        vec_->step();
-        env_ticks_ += N;
-      }
+      // The opponent acts, and (to the next decision) the recorder draws, on the env's own
+      // worker thread before each tick; with until_decision every tick up to the next
+      // decision is played in one pass of the pool, otherwise one tick.
+      const VecEnv::BeforeTick before_tick = [&](int i, int t, float* row) {
+        if (t > 0)
+          if (auto it = recorders_.find(i); it != recorders_.end()) {
+            Frame frame;
+            vec_->env(i).draw(frame);
+            it->second->add(frame);
+          }
+        if (!opponents_.empty())
+          opponents_[static_cast<size_t>(i)]->act(vec_->env(i), vec_->obs() + static_cast<int64_t>(i) * total * s.obs_dim(),
+                                                  opp_ids_, row);
+      };
+      const VecEnv::BeforeTick none;
+      const auto& hook = !opponents_.empty() || (until_decision_ && !recorders_.empty()) ? before_tick : none;
+      env_ticks_ += until_decision_ ? vec_->step_to_decision(hook) : vec_->step_ticks(1, hook);
       for (auto it = recorders_.begin(); it != recorders_.end();) {
         const int e = it->first;
         if (vec_->terminated()[e] || vec_->truncated()[e]) {
