@@ -17,7 +17,7 @@
 #include "ludus/rl/optim/msign.hpp"
 #include "ludus/rl/optim/muon.hpp"
 #include "ludus/rl/policy.hpp"
-#include "trainer.hpp"
+#include "ludus/train/trainer.hpp"
 #include <unistd.h>
 #endif
 

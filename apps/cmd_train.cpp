@@ -18,8 +18,8 @@
 #include "ludus/rl/checkpoint.hpp"
 #include "ludus/rl/dist.hpp"
 #include "plot.hpp"
-#include "policy_agent.hpp"
-#include "trainer.hpp"
+#include "ludus/policy/policy_agent.hpp"
+#include "ludus/train/trainer.hpp"
 
 namespace ludus::cli {
 namespace {

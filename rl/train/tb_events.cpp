@@ -1,5 +1,5 @@
 // TensorBoard event files (see tb_events.hpp).
-#include "tb_events.hpp"
+#include "ludus/train/tb_events.hpp"
 
 #include <unistd.h>
 

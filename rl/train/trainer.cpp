@@ -1,7 +1,7 @@
 // Trainer: rollouts, GRPO/PPO updates, opponents, evaluation, checkpoints, metrics.
-#include "trainer.hpp"
+#include "ludus/train/trainer.hpp"
 
-#include "tb_events.hpp"
+#include "ludus/train/tb_events.hpp"
 
 #include <fmt/core.h>
 
@@ -26,7 +26,7 @@
 #include "ludus/rl/dist.hpp"
 #include "ludus/rl/grpo.hpp"
 #include "ludus/rl/optim/hybrid.hpp"
-#include "policy_agent.hpp"
+#include "ludus/policy/policy_agent.hpp"
 
 namespace ludus::rl {
 

@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "ludus/engine/config.hpp"
-#include "train_config.hpp"
+#include "ludus/train/train_config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

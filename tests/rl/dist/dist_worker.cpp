@@ -20,7 +20,7 @@
 #include "ludus/rl/grpo.hpp"
 #include "ludus/rl/optim/hybrid.hpp"
 #include "ludus/rl/policy.hpp"
-#include "trainer.hpp"
+#include "ludus/train/trainer.hpp"
 
 namespace {
 

@@ -16,7 +16,7 @@
 #include "ludus/engine/registry.hpp"
 #include "ludus/rl/checkpoint.hpp"
 #include "test_temp.hpp"
-#include "trainer.hpp"
+#include "ludus/train/trainer.hpp"
 
 namespace ludus::rl {
 namespace {

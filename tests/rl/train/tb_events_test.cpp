@@ -8,7 +8,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "tb_events.hpp"
+#include "ludus/train/tb_events.hpp"
 #include "test_temp.hpp"
 
 namespace ludus::rl {

@@ -10,8 +10,8 @@
 
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/replay.hpp"
-#include "policy_agent.hpp"
-#include "trainer.hpp"
+#include "ludus/policy/policy_agent.hpp"
+#include "ludus/train/trainer.hpp"
 
 namespace ludus::rl {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "ludus/engine/vec_env.hpp"
 #include "ludus/rl/policy.hpp"
-#include "train_config.hpp"
+#include "ludus/train/train_config.hpp"
 
 namespace ludus::rl {
 
