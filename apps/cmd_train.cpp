@@ -81,10 +81,11 @@ void run_training(rl::Trainer& trainer, bool quiet) {
     double eta = rate > 0 ? static_cast<double>(cfg.total_steps - s.samples) / rate : INFINITY;
     if (cfg.time_budget_minutes > 0) eta = std::min(eta, cfg.time_budget_minutes * 60 - s.elapsed_s);
     if (!quiet || s.evaluated)
-      fmt::print("[u {:>5}] steps {:>7}/{} | {:>6} sps | ETA {:>7} | return {:+.3f} | train win {:3.0f}% | elo {:.0f}{}{}\n",
+      fmt::print("[u {:>5}] steps {:>7}/{} | {:>6} sps | ETA {:>7} | return {:+.3f} | train win {:3.0f}% | elo {:.0f}{}{}{}\n",
                  s.update, human_count(static_cast<double>(s.samples)), human_count(static_cast<double>(cfg.total_steps)),
                  human_count(s.sps), human_time(std::max(0.0, eta)), s.mean_return, 100 * s.train_win, s.learner_elo,
                  s.skipped ? fmt::format(" | skipped {}", s.skipped) : "",
+                 s.kickstart > 0 ? fmt::format(" | imitate x{:.2f} nll {:.3f}", s.kickstart, s.teacher_nll) : "",
                  s.evaluated ? fmt::format(" | eval vs {} {}", cfg.eval.opponent, eval_text(s.eval)) : "");
     std::fflush(stdout);
     return true;

@@ -4,6 +4,7 @@
 #include "ludus/train/tb_events.hpp"
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
@@ -128,6 +129,8 @@ constexpr Metric kMetrics[] = {
     {"eval_loss", nullptr, "{:.4f}", true, [](const UpdateStats& s) { return eval_share(s.eval, s.eval.losses); }},
     {"eval_low", "eval/win_rate_low95", "{:.4f}", true, [](const UpdateStats& s) { return s.eval.low(); }},
     {"eval_high", "eval/win_rate_high95", "{:.4f}", true, [](const UpdateStats& s) { return s.eval.high(); }},
+    {nullptr, "kickstart/weight", "", false, [](const UpdateStats& s) { return s.kickstart; }},
+    {nullptr, "kickstart/teacher_nll", "", false, [](const UpdateStats& s) { return s.teacher_nll; }},
     {nullptr, "perf/games_s", "", false, [](const UpdateStats& s) { return s.env_s; }},
     {nullptr, "perf/rollout_forward_s", "", false, [](const UpdateStats& s) { return s.rollout_s; }},
     {nullptr, "perf/learn_s", "", false, [](const UpdateStats& s) { return s.learn_s; }},
@@ -232,6 +235,7 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   };
   for (const auto& bot : split_agent_list(cfg_.opponents.bots)) check_agent("opponents.bots", bot);
   check_agent("eval.opponent", cfg_.eval.opponent);
+  if (!cfg_.kickstart.teacher.empty()) check_agent("kickstart.teacher", cfg_.kickstart.teacher);
   im.num_envs = cfg_.grpo.groups * cfg_.grpo.group_size;
   im.carry.resize(static_cast<size_t>(cfg_.grpo.groups));
   std::vector<std::unique_ptr<Env>> envs;
@@ -259,6 +263,7 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   im.row_group_t = torch::tensor(groups, torch::kLong);
 
   policy_ = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == Algo::ppo);
+  if (!cfg_.init_checkpoint.empty()) init_from(cfg_.init_checkpoint);
   policy_->to(im.device);
   // Every rank starts from rank 0's parameters (the same seed gives the same ones; the
   // broadcast makes sure of it).
@@ -293,6 +298,37 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
 }
 
 Trainer::~Trainer() = default;
+
+void Trainer::init_from(const std::string& path) {
+  LoadedCheckpoint ck;
+  try {
+    ck = load_checkpoint(path);
+  } catch (const std::exception& e) {
+    throw ConfigError(fmt::format("init_checkpoint: {}", e.what()));
+  }
+  if (ck.meta.env != cfg_.env)
+    throw ConfigError(fmt::format("init_checkpoint: '{}' was trained on '{}', this run is '{}'", path, ck.meta.env, cfg_.env));
+  if (ck.meta.obs_dim != impl_->obs_dim)
+    throw ConfigError(fmt::format("init_checkpoint: '{}' takes observations of {} floats, this game gives {} (other game "
+                                  "options?)", path, ck.meta.obs_dim, impl_->obs_dim));
+  // Every parameter comes from the checkpoint, with its shape; only a value head the
+  // checkpoint lacks (a GRPO policy fine-tuned with PPO) starts fresh.
+  torch::NoGradGuard no_grad;
+  const auto src = ck.net->named_parameters();
+  for (auto& p : policy_->named_parameters()) {
+    const auto* q = src.find(p.key());
+    if (!q) {
+      if (p.key().rfind("value", 0) == 0) continue;
+      throw ConfigError(fmt::format("init_checkpoint: '{}' has no parameter '{}' (another network: its network is "
+                                    "{} x {} {})", path, p.key(), ck.meta.network.layers, ck.meta.network.hidden,
+                                    ck.meta.network.arch));
+    }
+    if (!q->sizes().equals(p.value().sizes()))
+      throw ConfigError(fmt::format("init_checkpoint: parameter '{}' is {} in '{}' but {} here (another network or "
+                                    "action space)", p.key(), fmt::join(q->sizes(), "x"), path, fmt::join(p.value().sizes(), "x")));
+    p.value().copy_(*q);
+  }
+}
 
 int64_t Trainer::decision_every() const {
   return std::lcm<int64_t>(std::max(1, impl_->spec.decision_interval), std::max(1, cfg_.hold_ticks));
@@ -626,6 +662,16 @@ UpdateStats Trainer::update() {
       env_bot[static_cast<size_t>(e)]->reset(im.vec->env(e), 1 - side, seeds[static_cast<size_t>(e)] + static_cast<uint64_t>(e));
     }
   }
+  // Kickstarting: a teacher per env, playing the learner's side, asked at every decision.
+  const double kick = cfg_.kickstart.weight(samples_);
+  std::vector<std::unique_ptr<Agent>> teacher(static_cast<size_t>(kick > 0 ? N : 0));
+  std::vector<std::vector<int>> learner_ids(teacher.size());
+  for (size_t e = 0; e < teacher.size(); ++e) {
+    const int side = im.group_side[e / static_cast<size_t>(K)];
+    for (int a : im.spec.team_agents(side)) learner_ids[e].push_back(a);
+    teacher[e] = make_agent(cfg_.kickstart.teacher, cfg_.env);
+    teacher[e]->reset(im.vec->env(static_cast<int>(e)), side, seeds[e] + 7919 * (e + 1));
+  }
   std::map<std::string, PolicyNet> opp_nets;
   for (const auto& [name, envs] : net_groups) {
     if (name == "self") {
@@ -649,6 +695,8 @@ UpdateStats Trainer::update() {
   auto logp_buf = torch::zeros({T, R}, f32), ref_buf = torch::zeros({T, R}, f32);
   auto rew_buf = torch::zeros({T, R}, f32), alive_buf = torch::zeros({T, R}, f32);
   auto term_buf = torch::zeros({T, R}, f32), boot_buf = torch::zeros({T, R}, f32), val_buf = torch::zeros({T, R}, f32);
+  auto teach_buf = kick > 0 ? torch::zeros({T, R, AD}, f32) : torch::Tensor();
+  std::vector<float> teach_acts(kick > 0 ? static_cast<size_t>(N * A * AD) : 0);
   std::vector<uint8_t> env_done(static_cast<size_t>(N), 0);
   std::vector<int> outcome(static_cast<size_t>(N), 2);  // 1 win, 0 draw, -1 loss, 2 unfinished
   std::vector<float> acts(static_cast<size_t>(R * AD)), env_acts(static_cast<size_t>(R * AD));
@@ -664,6 +712,17 @@ UpdateStats Trainer::update() {
       const auto all_obs = torch::from_blob(const_cast<float*>(im.vec->obs()), {static_cast<int64_t>(N) * A, D}, f32);
       const auto x = all_obs.index_select(0, im.learner_rows_t);
       obs_buf[t].copy_(x);
+      if (kick > 0) {
+        // What the teacher would do for the learner's agents in this state.
+        for (int e = 0; e < N; ++e) {
+          if (env_done[static_cast<size_t>(e)]) continue;
+          teacher[static_cast<size_t>(e)]->act(im.vec->env(e), im.vec->obs() + e * A * D, learner_ids[static_cast<size_t>(e)],
+                                               teach_acts.data() + static_cast<size_t>(e * A * AD));
+        }
+        float* tb = teach_buf.data_ptr<float>() + t * R * AD;
+        for (int64_t r = 0; r < R; ++r)
+          std::copy_n(teach_acts.data() + im.learner_rows[static_cast<size_t>(r)] * AD, AD, tb + r * AD);
+      }
       for (int64_t r = 0; r < R; ++r)
         alive_buf[t][r] = env_done[static_cast<size_t>(im.row_env[static_cast<size_t>(r)])] ? 0.0f : 1.0f;
       const auto xd = x.to(im.device);
@@ -763,6 +822,7 @@ UpdateStats Trainer::update() {
   term_buf = term_buf.narrow(0, 0, t_used);
   boot_buf = boot_buf.narrow(0, 0, t_used);
   val_buf = val_buf.narrow(0, 0, t_used);
+  if (kick > 0) teach_buf = teach_buf.narrow(0, 0, t_used);
 
   for (const auto* buf : {&obs_buf, &rew_buf}) {
     if (torch::isfinite(*buf).all().item<bool>()) continue;
@@ -838,7 +898,12 @@ UpdateStats Trainer::update() {
     } else {
       adv = row_adv.unsqueeze(0).expand({t_used, R}) * alive_buf;
     }
-    if (cfg_.grpo.drop_degenerate) weight = weight * keep.to(torch::kFloat).unsqueeze(0);
+    if (cfg_.grpo.drop_degenerate) {
+      // Kickstarting keeps those samples for the imitation loss, with no advantage.
+      const auto kept = keep.to(torch::kFloat).unsqueeze(0);
+      if (kick > 0) adv = adv * kept;
+      else weight = weight * kept;
+    }
     if (cfg_.grpo.batch_scale) {
       // One scale for the whole batch (every rank's): the advantages' RMS becomes 1, their
       // relative sizes across groups and steps stay (unlike per-group std normalization).
@@ -886,10 +951,11 @@ UpdateStats Trainer::update() {
   const auto s_adv = adv.reshape({-1}).index_select(0, idx).to(im.device);
   const auto s_w = flat_w.index_select(0, idx).to(im.device);
   const auto s_ret = ppo ? ret_target.reshape({-1}).index_select(0, idx).to(im.device) : torch::Tensor();
+  const auto s_teach = kick > 0 ? teach_buf.reshape({-1, AD}).index_select(0, idx).to(im.device) : torch::Tensor();
 
   const double eps_low = ppo ? cfg_.ppo.clip : cfg_.grpo.clip_low, eps_high = ppo ? cfg_.ppo.clip : cfg_.grpo.clip_high;
   const int MB = std::max<int64_t>(1, std::min<int64_t>(cfg_.minibatches, S_job));
-  double loss_sum = 0, ent_sum = 0, kl_sum = 0, clip_sum = 0, gn_sum = 0;
+  double loss_sum = 0, ent_sum = 0, kl_sum = 0, clip_sum = 0, gn_sum = 0, nll_sum = 0;
   int steps_taken = 0;
   std::vector<torch::Tensor> params;
   for (auto& p : policy_->parameters()) params.push_back(p);
@@ -900,7 +966,7 @@ UpdateStats Trainer::update() {
     for (int mb = 0; mb < MB; ++mb) {
       const int64_t lo = S * mb / MB, hi = S * (mb + 1) / MB;
       if (hi <= lo && !multi) continue;
-      torch::Tensor logp, old, ent, kl;
+      torch::Tensor logp, old, ent, kl, nll;
       double lv = 0;
       im.opt->zero_grad();
       if (hi > lo) {
@@ -918,6 +984,10 @@ UpdateStats Trainer::update() {
           per_sample = per_sample + cfg_.grpo.kl_coef * kl;
         }
         if (ppo) per_sample = per_sample + cfg_.ppo.value_coef * (policy_->value(o) - s_ret.index_select(0, sel)).pow(2);
+        if (kick > 0) {
+          nll = -head.log_prob(out, policy_->log_std(), s_teach.index_select(0, sel));
+          per_sample = per_sample + kick * nll;
+        }
         const auto loss = (w * per_sample).sum() * MB;
         loss.backward();
         lv = loss.item<double>();
@@ -958,6 +1028,7 @@ UpdateStats Trainer::update() {
         ++stats_taken;
         ent_sum += ent.mean().item<double>();
         if (use_kl) kl_sum += kl.mean().item<double>();
+        if (kick > 0) nll_sum += nll.mean().item<double>();
         clip_sum += ((torch::exp(logp - old) - 1).abs() > eps_low).to(torch::kFloat).mean().item<double>();
       }
     }
@@ -977,7 +1048,9 @@ UpdateStats Trainer::update() {
     st.kl = stats_taken ? kl_sum / stats_taken : 0;
     st.clip_frac = stats_taken ? clip_sum / stats_taken : 0;
     st.grad_norm = gn_sum / steps_taken;
+    st.teacher_nll = stats_taken ? nll_sum / stats_taken : 0;
   }
+  st.kickstart = kick;
   if (multi) {
     // Rank 0's log describes the whole job: returns, outcomes and sample statistics over
     // every rank (learner Elo stays rank 0's: it follows rank 0's matches only).

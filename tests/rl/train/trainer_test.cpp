@@ -403,5 +403,92 @@ TEST(Trainer, CheckRoutesExactlyTheNetworksHiddenMatricesToMuonAndWritesNothing)
   EXPECT_FALSE(fs::exists(cfg.run_dir));  // refused before the run directory is written
 }
 
+// Kickstarting: with a teacher, the loss gains -log pi(teacher action) on the learner's
+// own samples, so the policy comes to pick the teacher's actions; the weight falls
+// linearly with agent-steps and is zero (no teacher asked) after kickstart.steps.
+TEST(Trainer, KickstartTeachesTheTeachersActionsAndFadesOut) {
+  const auto dir = temp_dir("kickstart");
+  auto cfg = small_config(dir);
+  cfg.opponents.enabled = false;
+  cfg.grpo.kl_coef = 0;
+  cfg.entropy_coef = 0;
+  cfg.kickstart.teacher = "greedy";
+  cfg.kickstart.coef = 5.0;
+  auto tr = Trainer::create(cfg);
+  const UpdateStats first = tr->update();
+  EXPECT_DOUBLE_EQ(first.kickstart, 5.0);
+  EXPECT_NEAR(first.teacher_nll, std::log(9.0), 0.1) << "a fresh policy is near uniform over Reach's 9 actions";
+  double late = 0;
+  for (int u = 0; u < 60; ++u) {
+    const UpdateStats s = tr->update();
+    if (u >= 55) late += s.teacher_nll / 5;
+  }
+  EXPECT_LT(late, first.teacher_nll - 0.7) << "the imitation loss does not fall";
+  fs::remove_all(dir);
+
+  // Fading out: the weight after s samples is coef x (1 - s / steps), then 0.
+  KickstartConfig k;
+  k.teacher = "greedy", k.coef = 2.0, k.steps = 1000;
+  EXPECT_DOUBLE_EQ(k.weight(0), 2.0);
+  EXPECT_DOUBLE_EQ(k.weight(250), 1.5);
+  EXPECT_DOUBLE_EQ(k.weight(5000), 0.0);
+  const auto dir2 = temp_dir("kickstart_fade");
+  auto cfg2 = small_config(dir2);
+  cfg2.opponents.enabled = false;
+  cfg2.kickstart = k;
+  auto tr2 = Trainer::create(cfg2);
+  const UpdateStats a = tr2->update();
+  const UpdateStats b = tr2->update();
+  EXPECT_DOUBLE_EQ(a.kickstart, 2.0);
+  EXPECT_NEAR(b.kickstart, 2.0 * (1.0 - static_cast<double>(a.samples) / 1000.0), 1e-12);
+  while (tr2->samples_done() < 1000) tr2->update();
+  const UpdateStats done = tr2->update();
+  EXPECT_EQ(done.kickstart, 0.0);
+  EXPECT_EQ(done.teacher_nll, 0.0);
+  fs::remove_all(dir2);
+
+  cfg2.kickstart.teacher = "chaser";  // not a Reach agent
+  try {
+    Trainer::create(cfg2);
+    ADD_FAILURE() << "a teacher that cannot play the game was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("kickstart.teacher"));
+  }
+}
+
+// init_checkpoint starts a run from another run's weights and refuses a checkpoint of
+// another network or game, naming the key.
+TEST(Trainer, InitCheckpointStartsFromAnotherRunsWeightsAndRefusesMisfits) {
+  const auto dir = temp_dir("init_src");
+  auto cfg = small_config(dir);
+  auto src = Trainer::create(cfg);
+  src->update();
+  const auto ckpt = (fs::path(dir) / "src.pt").string();
+  src->save(ckpt);
+
+  const auto dir2 = temp_dir("init_dst");
+  auto cfg2 = small_config(dir2);
+  cfg2.seed = 99;  // other initial weights, were it not for init_checkpoint
+  cfg2.init_checkpoint = ckpt;
+  auto dst = Trainer::create(cfg2);
+  const auto want = src->policy()->named_parameters();
+  for (const auto& p : dst->policy()->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), *want.find(p.key()))) << p.key();
+  fs::remove_all(dir2);
+
+  cfg2.network.hidden = 32;
+  try {
+    Trainer::create(cfg2);
+    ADD_FAILURE() << "a checkpoint of another network was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("init_checkpoint: parameter"));
+  }
+  cfg2.network.hidden = 16;
+  cfg2.init_checkpoint = (fs::path(dir) / "missing.pt").string();
+  EXPECT_THROW(Trainer::create(cfg2), ConfigError);
+  EXPECT_FALSE(fs::exists(dir2));
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ludus::rl

@@ -1,6 +1,8 @@
 // The training configuration: every knob of `ludus train`, with defaults and ranges.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "ludus/engine/config.hpp"
@@ -146,6 +148,27 @@ struct OutcomeRewardConfig {
   }
 };
 
+// Kickstarting (Schmitt et al. 2018): a scripted teacher is asked what it would do at
+// every learner decision of the learner's own rollouts, and the loss gains
+// coef x -log pi(teacher's action), falling linearly to zero over `steps` agent-steps.
+// The policy starts by imitating the teacher and the game's reward takes over from there.
+struct KickstartConfig {
+  std::string teacher;  // a scripted agent of the game (empty: off)
+  double coef = 1.0;
+  int64_t steps = 0;    // agent-steps until the weight reaches zero (0: constant)
+  void visit(OptionVisitor& v) {
+    v.value("teacher", teacher, {}, "scripted agent whose actions the policy imitates on its own rollouts (empty: off)");
+    v.value("coef", coef, 0.0, 1e6, "weight of the imitation loss -log pi(teacher action) at step 0");
+    v.value("steps", steps, 0, INT64_MAX / 4, "agent-steps over which the weight falls linearly to 0 (0: constant)");
+  }
+  // The weight after `samples` agent-steps.
+  double weight(int64_t samples) const {
+    if (teacher.empty()) return 0;
+    if (steps <= 0) return coef;
+    return coef * std::max(0.0, 1.0 - static_cast<double>(samples) / static_cast<double>(steps));
+  }
+};
+
 // Multi-process runs (WORLD_SIZE > 1 or --nproc); ignored by a single process.
 struct DistConfig {
   double timeout_s = 60;        // a rank waits this long for the others in a collective
@@ -179,12 +202,14 @@ struct TrainConfig {
   int keep_checkpoints = 3;
   int max_bad_updates = 5;
   std::string run_dir;
+  std::string init_checkpoint;    // start from this checkpoint's weights (fresh optimizer state)
   NetworkOptions network;
   OptimConfig optim;
   GrpoConfig grpo;
   PpoConfig ppo;
   SelfPlayConfig opponents;
   OutcomeRewardConfig outcome_reward;
+  KickstartConfig kickstart;
   EvalConfig eval;
   DistConfig dist;
 
@@ -211,6 +236,9 @@ struct TrainConfig {
     v.value("keep_checkpoints", keep_checkpoints, 1, 1000, "latest checkpoints kept (the best is kept too)");
     v.value("max_bad_updates", max_bad_updates, 1, 1000, "consecutive non-finite updates before stopping");
     v.value("run_dir", run_dir, {}, "output directory (default runs/<env>-<algo>-<optimizer>-seed<seed>)");
+    v.value("init_checkpoint", init_checkpoint, {},
+            "start from this checkpoint's weights (same game, observation size, actions and network; the optimizer "
+            "starts fresh): fine-tune another run's policy");
     v.section("network", [&](OptionVisitor& s) { network.visit(s); }, "policy network");
     v.section("optim", [&](OptionVisitor& s) { optim.visit(s); }, "optimizer core");
     v.section("grpo", [&](OptionVisitor& s) { grpo.visit(s); }, "GRPO");
@@ -218,6 +246,8 @@ struct TrainConfig {
     v.section("opponents", [&](OptionVisitor& s) { opponents.visit(s); }, "training opponents and self-play");
     v.section("outcome_reward", [&](OptionVisitor& s) { outcome_reward.visit(s); },
               "training-only reward for a game's result (win, draw, loss)");
+    v.section("kickstart", [&](OptionVisitor& s) { kickstart.visit(s); },
+              "imitate a scripted teacher on the learner's own rollouts, fading out (kickstarting)");
     v.section("eval", [&](OptionVisitor& s) { eval.visit(s); }, "evaluation against a fixed opponent");
     v.section("dist", [&](OptionVisitor& s) { dist.visit(s); }, "multi-process training (c10d/Gloo)");
   }

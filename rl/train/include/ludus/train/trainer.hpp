@@ -43,6 +43,8 @@ struct UpdateStats {
   double loss = 0, entropy = 0, kl = 0, clip_frac = 0, grad_norm = 0;
   int skipped = 0;      // minibatches skipped for a non-finite loss or gradient
   double learner_elo = 0;
+  // Kickstarting: the imitation weight of this update and the mean -log pi(teacher action).
+  double kickstart = 0, teacher_nll = 0;
   // Where this update's wall time went, in seconds: stepping the games (scripted bots
   // included), the rollout's policy forward passes and bookkeeping, the learner's loss
   // forward and backward passes (advantages included), and the optimizer steps.
@@ -103,6 +105,8 @@ class Trainer {
   int stream_rank() const;
   void create_run_dir() const;
   void restore(const std::string& checkpoint_path);
+  // init_checkpoint: the policy's weights from another run's checkpoint (checked to fit).
+  void init_from(const std::string& checkpoint_path);
   // grpo.start carry: the games in progress at the checkpoint (rank 0's; other ranks start afresh).
   void restore_carry(torch::serialize::InputArchive& extra, const std::string& path);
   // optim.anneal linear: both learning rates for the current agent-step count.
