@@ -245,6 +245,30 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   im.obs_dim = im.spec.obs_dim();
   im.adim = im.spec.action_dim();
 
+  seat_learners();
+  policy_ = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == Algo::ppo);
+  if (!cfg_.init_checkpoint.empty()) init_from(cfg_.init_checkpoint);
+  policy_->to(im.device);
+  // Every rank starts from rank 0's parameters (the same seed gives the same ones; the
+  // broadcast makes sure of it).
+  if (distributed()) dist_->broadcast(policy_->parameters(), "broadcast of the initial parameters");
+  im.ref = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == Algo::ppo);
+  copy_parameters(im.ref, policy_);
+  im.ref->to(im.device);
+  im.ref->eval();
+
+  make_optimizer();
+  // Rank r's envs and samples come from its own stream (rank 0's is the single-process one).
+  im.rng.seed(cfg_.seed * 0x9E3779B97F4A7C15ull + 17 + static_cast<uint64_t>(stream_rank()) * 0xD1B54A32D192ED03ull);
+  im.start = std::chrono::steady_clock::now();
+}
+
+Trainer::~Trainer() = default;
+
+// The learner's rows (env * num_agents + agent): groups alternate sides, so the policy
+// learns both.
+void Trainer::seat_learners() {
+  auto& im = *impl_;
   const int A = im.spec.num_agents;
   std::vector<int64_t> groups;
   for (int g = 0; g < cfg_.grpo.groups; ++g) {
@@ -261,25 +285,17 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   }
   im.learner_rows_t = torch::tensor(im.learner_rows, torch::kLong);
   im.row_group_t = torch::tensor(groups, torch::kLong);
+}
 
-  policy_ = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == Algo::ppo);
-  if (!cfg_.init_checkpoint.empty()) init_from(cfg_.init_checkpoint);
-  policy_->to(im.device);
-  // Every rank starts from rank 0's parameters (the same seed gives the same ones; the
-  // broadcast makes sure of it).
-  if (distributed()) dist_->broadcast(policy_->parameters(), "broadcast of the initial parameters");
-  im.ref = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == Algo::ppo);
-  copy_parameters(im.ref, policy_);
-  im.ref->to(im.device);
-  im.ref->eval();
-
+// Muon gets exactly the matrices the network names as hidden; everything else is AdamW's.
+void Trainer::make_optimizer() {
+  auto& im = *impl_;
   optim::HybridOptions ho;
   ho.muon = optim::MuonOptions(cfg_.optim.lr);
   ho.muon.momentum(cfg_.optim.momentum).weight_decay(cfg_.optim.weight_decay);
   ho.muon.schedule(optim::ns_schedule(cfg_.optim.schedule));
   ho.muon.scaling(optim::parse_muon_scaling(cfg_.optim.scaling));
   ho.adamw = torch::optim::AdamWOptions(cfg_.optim.adam_lr).weight_decay(cfg_.optim.weight_decay);
-  // Muon gets exactly the matrices the network names as hidden; everything else is AdamW's.
   if (cfg_.optim.optimizer == OptimizerChoice::muon) {
     for (const auto& name : policy_->hidden_matrices()) {
       std::string pattern = "^";
@@ -292,12 +308,7 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   }
   ho.rules.push_back({".*", "adamw", cfg_.optim.optimizer == OptimizerChoice::muon ? "not a hidden matrix" : "optimizer: adamw"});
   im.opt = std::make_unique<optim::HybridOptimizer>(policy_->named_parameters(), ho);
-  // Rank r's envs and samples come from its own stream (rank 0's is the single-process one).
-  im.rng.seed(cfg_.seed * 0x9E3779B97F4A7C15ull + 17 + static_cast<uint64_t>(stream_rank()) * 0xD1B54A32D192ED03ull);
-  im.start = std::chrono::steady_clock::now();
 }
-
-Trainer::~Trainer() = default;
 
 void Trainer::init_from(const std::string& path) {
   LoadedCheckpoint ck;
@@ -563,77 +574,87 @@ void Trainer::save(const std::string& path) {
   });
 }
 
-UpdateStats Trainer::update() {
-  auto& im = *impl_;
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto since = [](std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-  };
-  double env_s = 0, optim_s = 0;
-  const int G = cfg_.grpo.groups, K = cfg_.grpo.group_size, A = im.spec.num_agents;
-  const int N = im.num_envs;
-  const int64_t R = static_cast<int64_t>(im.learner_rows.size()), D = im.obs_dim, AD = im.adim;
-  // Rows of the rollout buffers are decisions: the policy acts at ticks that are multiples
-  // of the game's decision interval; the ticks between hold the action and add their
-  // rewards to that decision.
-  const int64_t ticks = cfg_.rollout_ticks > 0 ? cfg_.rollout_ticks : im.spec.max_ticks;
-  const int64_t every = decision_every();
-  const int64_t T = (ticks + every - 1) / every;
-  const bool ppo = cfg_.algo == Algo::ppo;
-  const bool use_kl = cfg_.grpo.kl_coef > 0 && !ppo;
-  const bool multi = distributed();
-  const double W = world_size();
-  const auto& head = policy_->head();
+// ---- one update: opponents, games, rollouts, advantages, optimizer steps, league ----------
 
-  // Opponents for this update, one per group.
+// The opponents (and kickstart teachers) seated at this update's envs.
+struct Trainer::Seating {
+  std::vector<std::string> group_opponent;             // per group: a bot, "snapshot:PATH" or "self"
+  std::vector<std::unique_ptr<Agent>> env_bot;         // per env: its scripted opponent, if any
+  std::vector<std::vector<int>> opp_ids;               // per env: the opponent's agent ids
+  std::map<std::string, std::vector<int>> net_groups;  // opponent network -> the envs it plays
+  std::map<std::string, PolicyNet> nets;
+  std::vector<std::unique_ptr<Agent>> teacher;  // kickstart: per env, on the learner's side
+  std::vector<std::vector<int>> learner_ids;    // kickstart: per env, the learner's agent ids
+};
+
+// One update's rollouts: a row per learner agent, a step per decision ([T, R] tensors).
+struct Trainer::Rollout {
+  torch::Tensor obs, act, logp, ref, rew, alive, term, boot, val, teach;
+  std::vector<uint8_t> done;  // per env: its game has finished
+  std::vector<int> outcome;   // per env: 1 win, 0 draw, -1 loss, 2 unfinished
+  std::vector<float> acts, env_acts, teach_acts;
+  int64_t steps = 0;  // decisions played
+  int64_t tick = 0;   // ticks played
+  double env_s = 0;   // seconds spent stepping the games
+};
+
+// The learner's samples: every decision with a weight, flattened, on the device.
+struct Trainer::Batch {
+  torch::Tensor obs, act, old_logp, ref_logp, adv, weight, ret, teach;
+  int64_t size = 0;        // this rank's samples
+  int64_t job_size = 0;    // every rank's
+  double job_steps = 0;    // every rank's live decisions (agent-steps)
+};
+
+// The finished games of an update: returns per learner row and outcomes.
+struct Trainer::Scores {
+  torch::Tensor returns;  // [R]
+  int wins = 0, draws = 0, finished = 0;
+};
+
+// One minibatch's per-sample terms, kept for the update's statistics.
+struct Trainer::MinibatchTerms {
+  torch::Tensor logp, old, ent, kl, nll;
+};
+
+// What the optimizer steps of an update did.
+struct Trainer::Steps {
+  double optim_s = 0;   // seconds in the optimizer's steps
+  int with_samples = 0; // steps in which this rank had samples
+};
+
+// Per group: a scripted bot, a self-play snapshot, or the policy itself.
+std::vector<std::string> Trainer::choose_opponents() {
+  auto& im = *impl_;
   const auto bots = split_agent_list(cfg_.opponents.bots);
-  std::vector<std::string> group_opponent(static_cast<size_t>(G));
-  for (int g = 0; g < G; ++g) {
+  std::vector<std::string> group_opponent(static_cast<size_t>(cfg_.grpo.groups));
+  for (auto& opp : group_opponent) {
     const bool snapshot = cfg_.opponents.enabled && !im.pool.empty() && im.rng.uniform() >= cfg_.opponents.bot_prob;
     if (snapshot) {
-      group_opponent[static_cast<size_t>(g)] = "snapshot:" + im.pool[im.rng.below(static_cast<uint32_t>(im.pool.size()))];
+      opp = "snapshot:" + im.pool[im.rng.below(static_cast<uint32_t>(im.pool.size()))];
     } else if (!bots.empty()) {
-      group_opponent[static_cast<size_t>(g)] = bots[im.rng.below(static_cast<uint32_t>(bots.size()))];
+      opp = bots[im.rng.below(static_cast<uint32_t>(bots.size()))];
     } else {
-      group_opponent[static_cast<size_t>(g)] = "self";
+      opp = "self";
     }
   }
+  return group_opponent;
+}
 
-  // Start states: every env of a group gets the group's seed.
-  std::vector<uint64_t> seeds(static_cast<size_t>(N));
+// Every env of a group starts from the group's seed, then (grpo.start) from a shared
+// random-action prefix or from where the group's game stopped last update.
+std::vector<uint64_t> Trainer::start_games() {
+  auto& im = *impl_;
+  const int G = cfg_.grpo.groups, K = cfg_.grpo.group_size;
+  std::vector<uint64_t> seeds(static_cast<size_t>(im.num_envs));
   for (int g = 0; g < G; ++g) {
     const uint64_t s = im.rng.next_u64() >> 1;
     for (int k = 0; k < K; ++k) seeds[static_cast<size_t>(g * K + k)] = s;
   }
   im.vec->reset_each(seeds);
   if (cfg_.grpo.start == GroupStart::branch) {
-    // A random-action prefix on the group's first env, then every member restored from it.
-    std::vector<float> obs(static_cast<size_t>(A * D)), rew(static_cast<size_t>(A)), act(static_cast<size_t>(A * AD));
-    std::vector<uint8_t> snap;
-    for (int g = 0; g < G; ++g) {
-      Env& lead = im.vec->env(g * K);
-      uint8_t te = 0, tr = 0;
-      // A whole number of decision intervals, so the members start at a decision tick.
-      const auto prefix = im.rng.below(static_cast<uint32_t>(cfg_.grpo.branch_max_ticks / every + 1)) *
-                          static_cast<uint32_t>(every);
-      for (uint32_t t = 0; t < prefix; ++t) {
-        for (int a = 0; a < A; ++a) im.spec.action_space.sample(im.rng, act.data() + a * AD);
-        lead.step(act.data(), StepView{obs.data(), rew.data(), &te, &tr});
-        if (te || tr) {
-          lead.reset(seeds[static_cast<size_t>(g * K)], StepView{obs.data(), rew.data(), &te, &tr});
-          break;
-        }
-      }
-      lead.save_state(snap);
-      for (int k = 0; k < K; ++k) {
-        Env& member = im.vec->env(g * K + k);
-        if (k > 0) member.load_state(snap);
-        im.vec->observe(g * K + k);
-      }
-    }
-  }
-
-  if (cfg_.grpo.start == GroupStart::carry) {
+    for (int g = 0; g < G; ++g) branch_group(g, seeds[static_cast<size_t>(g * K)]);
+  } else if (cfg_.grpo.start == GroupStart::carry) {
     // Every member of a group goes on from the state the group's first rollout stopped in.
     for (int g = 0; g < G; ++g) {
       const auto& snap = im.carry[static_cast<size_t>(g)];
@@ -644,38 +665,75 @@ UpdateStats Trainer::update() {
       }
     }
   }
+  return seeds;
+}
 
-  // Opponent agents.
-  std::vector<std::unique_ptr<Agent>> env_bot(static_cast<size_t>(N));
-  std::vector<std::vector<int>> opp_ids(static_cast<size_t>(N));
-  std::map<std::string, std::vector<int>> net_groups;  // opponent net -> envs
+// grpo.start branch: a random-action prefix on the group's first env, then every member
+// restored from it.
+void Trainer::branch_group(int g, uint64_t seed) {
+  auto& im = *impl_;
+  const int K = cfg_.grpo.group_size, A = im.spec.num_agents;
+  const int64_t D = im.obs_dim, AD = im.adim, every = decision_every();
+  std::vector<float> obs(static_cast<size_t>(A * D)), rew(static_cast<size_t>(A)), act(static_cast<size_t>(A * AD));
+  std::vector<uint8_t> snap;
+  Env& lead = im.vec->env(g * K);
+  uint8_t te = 0, tr = 0;
+  // A whole number of decision intervals, so the members start at a decision tick.
+  const auto prefix =
+      im.rng.below(static_cast<uint32_t>(cfg_.grpo.branch_max_ticks / every + 1)) * static_cast<uint32_t>(every);
+  for (uint32_t t = 0; t < prefix; ++t) {
+    for (int a = 0; a < A; ++a) im.spec.action_space.sample(im.rng, act.data() + a * AD);
+    lead.step(act.data(), StepView{obs.data(), rew.data(), &te, &tr});
+    if (te || tr) {
+      lead.reset(seed, StepView{obs.data(), rew.data(), &te, &tr});
+      break;
+    }
+  }
+  lead.save_state(snap);
+  for (int k = 0; k < K; ++k) {
+    Env& member = im.vec->env(g * K + k);
+    if (k > 0) member.load_state(snap);
+    im.vec->observe(g * K + k);
+  }
+}
+
+// Scripted bots per env, opponent networks per name (snapshots cached), kickstart teachers.
+Trainer::Seating Trainer::seat_opponents(std::vector<std::string> group_opponent, const std::vector<uint64_t>& seeds,
+                                         double kick) {
+  auto& im = *impl_;
+  const int N = im.num_envs, K = cfg_.grpo.group_size;
+  Seating seats;
+  seats.group_opponent = std::move(group_opponent);
+  seats.env_bot.resize(static_cast<size_t>(N));
+  seats.opp_ids.resize(static_cast<size_t>(N));
   for (int e = 0; e < N; ++e) {
     const int g = e / K, side = im.group_side[static_cast<size_t>(g)];
     for (int team = 0; team < im.spec.num_teams; ++team)
       if (team != side)
-        for (int a : im.spec.team_agents(team)) opp_ids[static_cast<size_t>(e)].push_back(a);
-    const std::string& opp = group_opponent[static_cast<size_t>(g)];
+        for (int a : im.spec.team_agents(team)) seats.opp_ids[static_cast<size_t>(e)].push_back(a);
+    const std::string& opp = seats.group_opponent[static_cast<size_t>(g)];
     if (opp.rfind("snapshot:", 0) == 0 || opp == "self") {
-      net_groups[opp].push_back(e);
+      seats.net_groups[opp].push_back(e);
     } else {
-      env_bot[static_cast<size_t>(e)] = make_agent(opp, cfg_.env);
-      env_bot[static_cast<size_t>(e)]->reset(im.vec->env(e), 1 - side, seeds[static_cast<size_t>(e)] + static_cast<uint64_t>(e));
+      auto& bot = seats.env_bot[static_cast<size_t>(e)];
+      bot = make_agent(opp, cfg_.env);
+      bot->reset(im.vec->env(e), 1 - side, seeds[static_cast<size_t>(e)] + static_cast<uint64_t>(e));
     }
   }
   // Kickstarting: a teacher per env, playing the learner's side, asked at every decision.
-  const double kick = cfg_.kickstart.weight(samples_);
-  std::vector<std::unique_ptr<Agent>> teacher(static_cast<size_t>(kick > 0 ? N : 0));
-  std::vector<std::vector<int>> learner_ids(teacher.size());
-  for (size_t e = 0; e < teacher.size(); ++e) {
-    const int side = im.group_side[e / static_cast<size_t>(K)];
-    for (int a : im.spec.team_agents(side)) learner_ids[e].push_back(a);
-    teacher[e] = make_agent(cfg_.kickstart.teacher, cfg_.env);
-    teacher[e]->reset(im.vec->env(static_cast<int>(e)), side, seeds[e] + 7919 * (e + 1));
+  if (kick > 0) {
+    seats.teacher.resize(static_cast<size_t>(N));
+    seats.learner_ids.resize(static_cast<size_t>(N));
+    for (size_t e = 0; e < seats.teacher.size(); ++e) {
+      const int side = im.group_side[e / static_cast<size_t>(K)];
+      for (int a : im.spec.team_agents(side)) seats.learner_ids[e].push_back(a);
+      seats.teacher[e] = make_agent(cfg_.kickstart.teacher, cfg_.env);
+      seats.teacher[e]->reset(im.vec->env(static_cast<int>(e)), side, seeds[e] + 7919 * (e + 1));
+    }
   }
-  std::map<std::string, PolicyNet> opp_nets;
-  for (const auto& [name, envs] : net_groups) {
+  for (const auto& [name, envs] : seats.net_groups) {
     if (name == "self") {
-      opp_nets.insert_or_assign(name, policy_);
+      seats.nets.insert_or_assign(name, policy_);
       continue;
     }
     const std::string path = name.substr(9);
@@ -686,242 +744,298 @@ UpdateStats Trainer::update() {
       ck.net->eval();
       it = im.snapshot_cache.emplace(path, ck.net).first;
     }
-    opp_nets.insert_or_assign(name, it->second);
+    seats.nets.insert_or_assign(name, it->second);
   }
+  return seats;
+}
 
-  // Rollout storage.
+// Plays the update's games: the learner decides at its decision ticks (a row per
+// learner agent), opponents act, and each decision's ticks are stepped on the env workers.
+Trainer::Rollout Trainer::collect(Seating& seats, double kick) {
+  auto& im = *impl_;
+  const int N = im.num_envs;
+  const int64_t R = static_cast<int64_t>(im.learner_rows.size()), AD = im.adim;
+  // Rows of the rollout buffers are decisions: the policy acts at ticks that are multiples
+  // of the game's decision interval; the ticks between hold the action and add their
+  // rewards to that decision.
+  const int64_t ticks = cfg_.rollout_ticks > 0 ? cfg_.rollout_ticks : im.spec.max_ticks;
+  const int64_t every = decision_every();
+  const int64_t T = (ticks + every - 1) / every;
+  const bool ppo = cfg_.algo == Algo::ppo;
   auto f32 = torch::TensorOptions().dtype(torch::kFloat);
-  auto obs_buf = torch::zeros({T, R, D}, f32), act_buf = torch::zeros({T, R, AD}, f32);
-  auto logp_buf = torch::zeros({T, R}, f32), ref_buf = torch::zeros({T, R}, f32);
-  auto rew_buf = torch::zeros({T, R}, f32), alive_buf = torch::zeros({T, R}, f32);
-  auto term_buf = torch::zeros({T, R}, f32), boot_buf = torch::zeros({T, R}, f32), val_buf = torch::zeros({T, R}, f32);
-  auto teach_buf = kick > 0 ? torch::zeros({T, R, AD}, f32) : torch::Tensor();
-  std::vector<float> teach_acts(kick > 0 ? static_cast<size_t>(N * A * AD) : 0);
-  std::vector<uint8_t> env_done(static_cast<size_t>(N), 0);
-  std::vector<int> outcome(static_cast<size_t>(N), 2);  // 1 win, 0 draw, -1 loss, 2 unfinished
-  std::vector<float> acts(static_cast<size_t>(R * AD)), env_acts(static_cast<size_t>(R * AD));
-  const auto log_std_dev = policy_->log_std();
-  int64_t t_used = 0, tick = 0;
+  Rollout ro;
+  ro.obs = torch::zeros({T, R, im.obs_dim}, f32), ro.act = torch::zeros({T, R, AD}, f32);
+  ro.logp = torch::zeros({T, R}, f32), ro.ref = torch::zeros({T, R}, f32);
+  ro.rew = torch::zeros({T, R}, f32), ro.alive = torch::zeros({T, R}, f32);
+  ro.term = torch::zeros({T, R}, f32), ro.boot = torch::zeros({T, R}, f32), ro.val = torch::zeros({T, R}, f32);
+  if (kick > 0) ro.teach = torch::zeros({T, R, AD}, f32);
+  ro.teach_acts.resize(kick > 0 ? static_cast<size_t>(N * im.spec.num_agents * AD) : 0);
+  ro.done.assign(static_cast<size_t>(N), 0);
+  ro.outcome.assign(static_cast<size_t>(N), 2);
+  ro.acts.resize(static_cast<size_t>(R * AD)), ro.env_acts.resize(static_cast<size_t>(R * AD));
   {
     torch::NoGradGuard no_grad;
     policy_->eval();
-    const auto log_std_cpu = log_std_dev.defined() ? log_std_dev.detach().to(torch::kCPU) : torch::Tensor();
     for (int64_t t = 0; t < T; ++t) {
-      if (std::all_of(env_done.begin(), env_done.end(), [](uint8_t d) { return d != 0; })) break;
-      t_used = t + 1;
-      const auto all_obs = torch::from_blob(const_cast<float*>(im.vec->obs()), {static_cast<int64_t>(N) * A, D}, f32);
-      const auto x = all_obs.index_select(0, im.learner_rows_t);
-      obs_buf[t].copy_(x);
-      if (kick > 0) {
-        // What the teacher would do for the learner's agents in this state.
-        for (int e = 0; e < N; ++e) {
-          if (env_done[static_cast<size_t>(e)]) continue;
-          teacher[static_cast<size_t>(e)]->act(im.vec->env(e), im.vec->obs() + e * A * D, learner_ids[static_cast<size_t>(e)],
-                                               teach_acts.data() + static_cast<size_t>(e * A * AD));
-        }
-        float* tb = teach_buf.data_ptr<float>() + t * R * AD;
-        for (int64_t r = 0; r < R; ++r)
-          std::copy_n(teach_acts.data() + im.learner_rows[static_cast<size_t>(r)] * AD, AD, tb + r * AD);
-      }
-      for (int64_t r = 0; r < R; ++r)
-        alive_buf[t][r] = env_done[static_cast<size_t>(im.row_env[static_cast<size_t>(r)])] ? 0.0f : 1.0f;
-      const auto xd = x.to(im.device);
-      const auto out = policy_->forward(xd);
-      head.sample(out.to(torch::kCPU), log_std_cpu, im.rng, /*greedy=*/false, acts.data(), env_acts.data());
-      const auto act_t = torch::from_blob(acts.data(), {R, AD}, f32).clone();
-      act_buf[t].copy_(act_t);
-      const auto act_d = act_t.to(im.device);
-      logp_buf[t].copy_(head.log_prob(out, log_std_dev, act_d).to(torch::kCPU));
-      if (use_kl) ref_buf[t].copy_(head.log_prob(im.ref->forward(xd), im.ref->log_std(), act_d).to(torch::kCPU));
-      if (ppo) val_buf[t].copy_(policy_->value(xd).to(torch::kCPU));
-      float* vec_act = im.vec->actions();
-      for (int64_t r = 0; r < R; ++r)
-        std::copy_n(env_acts.data() + r * AD, AD, vec_act + im.learner_rows[static_cast<size_t>(r)] * AD);
-
-      // Opponent networks act at decisions too (batched); their actions are held.
-      for (const auto& [name, envs] : net_groups) {
-        std::vector<int64_t> rows;
-        for (int e : envs)
-          for (int a : opp_ids[static_cast<size_t>(e)]) rows.push_back(static_cast<int64_t>(e) * A + a);
-        const auto rt = torch::tensor(rows, torch::kLong);
-        auto& net = opp_nets.at(name);
-        const auto o = net->forward(all_obs.index_select(0, rt).to(im.device)).to(torch::kCPU);
-        std::vector<float> oa(rows.size() * static_cast<size_t>(AD)), oe(oa.size());
-        const auto ls = net->log_std().defined() ? net->log_std().detach().to(torch::kCPU) : torch::Tensor();
-        head.sample(o, ls, im.rng, /*greedy=*/false, oa.data(), oe.data());
-        for (size_t k = 0; k < rows.size(); ++k) std::copy_n(oe.data() + k * AD, AD, vec_act + rows[k] * AD);
-      }
-
-      // The ticks of this decision.
-      float* rew_t = rew_buf.data_ptr<float>() + t * R;
-      float* term_t = term_buf.data_ptr<float>() + t * R;
-      float* boot_t = boot_buf.data_ptr<float>() + t * R;
-      // One pool task per env steps it through the decision's ticks; scripted bots are
-      // asked every tick, as in a match (each reads its own env, on that env's worker).
-      // Finished games are not stepped: their rows are dead for the rest of the rollout.
-      const int64_t n = std::min(every, ticks - tick);
-      tick += n;
-      const auto te = std::chrono::steady_clock::now();
-      im.vec->step_ticks(
-          n,
-          [&](int e, int, float* env_actions) {
-            if (auto& bot = env_bot[static_cast<size_t>(e)])
-              bot->act(im.vec->env(e), im.vec->obs() + e * A * D, opp_ids[static_cast<size_t>(e)], env_actions);
-          },
-          env_done.data());
-      env_s += since(te);
-      const float* rew_all = im.vec->rewards();
-      for (int64_t r = 0; r < R; ++r) {
-        const int e = im.row_env[static_cast<size_t>(r)];
-        if (env_done[static_cast<size_t>(e)]) continue;
-        rew_t[r] += rew_all[im.learner_rows[static_cast<size_t>(r)]];
-        const bool term = im.vec->terminated()[e] != 0, trunc = im.vec->truncated()[e] != 0;
-        if (term) term_t[r] = 1.0f;
-        if (trunc && ppo) {
-          const auto fo = torch::from_blob(const_cast<float*>(im.vec->final_obs()) + im.learner_rows[static_cast<size_t>(r)] * D,
-                                           {1, D}, f32);
-          boot_t[r] = policy_->value(fo.to(im.device)).to(torch::kCPU)[0].item<float>();
-        }
-      }
-      for (int e = 0; e < N; ++e)
-        if (!env_done[static_cast<size_t>(e)] && (im.vec->terminated()[e] || im.vec->truncated()[e])) {
-          env_done[static_cast<size_t>(e)] = 1;
-          const int winner = im.vec->finished_result(e).winner, side = im.group_side[static_cast<size_t>(e / K)];
-          const int o = winner < 0 ? 0 : (winner == side ? 1 : -1);
-          outcome[static_cast<size_t>(e)] = o;
-          const auto& bonus = cfg_.outcome_reward;
-          const double add = o > 0 ? bonus.win : (o == 0 ? bonus.draw : bonus.loss);
-          if (add != 0)
-            for (int64_t r = 0; r < R; ++r)
-              if (im.row_env[static_cast<size_t>(r)] == e) rew_t[r] += static_cast<float>(add);
-        }
+      if (std::all_of(ro.done.begin(), ro.done.end(), [](uint8_t d) { return d != 0; })) break;
+      ro.steps = t + 1;
+      act_learner(t, ro, seats, kick);
+      act_opponent_nets(seats);
+      play_decision(t, std::min(every, ticks - ro.tick), ro, seats);
     }
     // Rollouts cut by rollout_ticks bootstrap from the state they stopped in.
-    if (ppo && t_used > 0) {
-      const auto all_obs = torch::from_blob(const_cast<float*>(im.vec->obs()), {static_cast<int64_t>(N) * A, D}, f32);
+    if (ppo && ro.steps > 0) {
+      const auto all_obs =
+          torch::from_blob(const_cast<float*>(im.vec->obs()), {static_cast<int64_t>(N) * im.spec.num_agents, im.obs_dim}, f32);
       const auto v_last = policy_->value(all_obs.index_select(0, im.learner_rows_t).to(im.device)).to(torch::kCPU);
       for (int64_t r = 0; r < R; ++r)
-        if (!env_done[static_cast<size_t>(im.row_env[static_cast<size_t>(r)])]) boot_buf[t_used - 1][r] = v_last[r];
+        if (!ro.done[static_cast<size_t>(im.row_env[static_cast<size_t>(r)])]) ro.boot[ro.steps - 1][r] = v_last[r];
     }
     policy_->train();
   }
-  const double collect_s = since(t0);
-  if (cfg_.grpo.start == GroupStart::carry)
-    for (int g = 0; g < G; ++g) {
-      auto& snap = im.carry[static_cast<size_t>(g)];
-      snap.clear();
-      if (!env_done[static_cast<size_t>(g * K)]) im.vec->env(g * K).save_state(snap);
+  for (auto* buf : {&ro.obs, &ro.act, &ro.logp, &ro.ref, &ro.rew, &ro.alive, &ro.term, &ro.boot, &ro.val, &ro.teach})
+    if (buf->defined()) *buf = buf->narrow(0, 0, ro.steps);
+  return ro;
+}
+
+// Decision t of the learner: observations, the teacher's actions, sampled actions and
+// their log-probabilities (and the reference's and the value for KL and PPO).
+void Trainer::act_learner(int64_t t, Rollout& ro, Seating& seats, double kick) {
+  auto& im = *impl_;
+  const int N = im.num_envs, A = im.spec.num_agents;
+  const int64_t R = static_cast<int64_t>(im.learner_rows.size()), D = im.obs_dim, AD = im.adim;
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat);
+  const auto& head = policy_->head();
+  const auto log_std_dev = policy_->log_std();
+  const auto log_std_cpu = log_std_dev.defined() ? log_std_dev.detach().to(torch::kCPU) : torch::Tensor();
+  const auto all_obs = torch::from_blob(const_cast<float*>(im.vec->obs()), {static_cast<int64_t>(N) * A, D}, f32);
+  const auto x = all_obs.index_select(0, im.learner_rows_t);
+  ro.obs[t].copy_(x);
+  for (int64_t r = 0; r < R; ++r)
+    ro.alive[t][r] = ro.done[static_cast<size_t>(im.row_env[static_cast<size_t>(r)])] ? 0.0f : 1.0f;
+  if (kick > 0) {
+    // What the teacher would do for the learner's agents in this state.
+    for (int e = 0; e < N; ++e) {
+      if (ro.done[static_cast<size_t>(e)]) continue;
+      seats.teacher[static_cast<size_t>(e)]->act(im.vec->env(e), im.vec->obs() + e * A * D,
+                                                 seats.learner_ids[static_cast<size_t>(e)],
+                                                 ro.teach_acts.data() + static_cast<size_t>(e * A * AD));
     }
+    float* tb = ro.teach.data_ptr<float>() + t * R * AD;
+    for (int64_t r = 0; r < R; ++r)
+      std::copy_n(ro.teach_acts.data() + im.learner_rows[static_cast<size_t>(r)] * AD, AD, tb + r * AD);
+  }
+  const auto xd = x.to(im.device);
+  const auto out = policy_->forward(xd);
+  head.sample(out.to(torch::kCPU), log_std_cpu, im.rng, /*greedy=*/false, ro.acts.data(), ro.env_acts.data());
+  const auto act_t = torch::from_blob(ro.acts.data(), {R, AD}, f32).clone();
+  ro.act[t].copy_(act_t);
+  const auto act_d = act_t.to(im.device);
+  ro.logp[t].copy_(head.log_prob(out, log_std_dev, act_d).to(torch::kCPU));
+  if (cfg_.grpo.kl_coef > 0 && cfg_.algo != Algo::ppo)
+    ro.ref[t].copy_(head.log_prob(im.ref->forward(xd), im.ref->log_std(), act_d).to(torch::kCPU));
+  if (cfg_.algo == Algo::ppo) ro.val[t].copy_(policy_->value(xd).to(torch::kCPU));
+  float* vec_act = im.vec->actions();
+  for (int64_t r = 0; r < R; ++r)
+    std::copy_n(ro.env_acts.data() + r * AD, AD, vec_act + im.learner_rows[static_cast<size_t>(r)] * AD);
+}
 
-  obs_buf = obs_buf.narrow(0, 0, t_used);
-  act_buf = act_buf.narrow(0, 0, t_used);
-  logp_buf = logp_buf.narrow(0, 0, t_used);
-  ref_buf = ref_buf.narrow(0, 0, t_used);
-  rew_buf = rew_buf.narrow(0, 0, t_used);
-  alive_buf = alive_buf.narrow(0, 0, t_used);
-  term_buf = term_buf.narrow(0, 0, t_used);
-  boot_buf = boot_buf.narrow(0, 0, t_used);
-  val_buf = val_buf.narrow(0, 0, t_used);
-  if (kick > 0) teach_buf = teach_buf.narrow(0, 0, t_used);
+// Opponent networks act at decisions too (batched); their actions are held.
+void Trainer::act_opponent_nets(Seating& seats) {
+  auto& im = *impl_;
+  const int A = im.spec.num_agents;
+  const int64_t D = im.obs_dim, AD = im.adim;
+  const auto& head = policy_->head();
+  const auto all_obs = torch::from_blob(const_cast<float*>(im.vec->obs()), {static_cast<int64_t>(im.num_envs) * A, D},
+                                        torch::TensorOptions().dtype(torch::kFloat));
+  float* vec_act = im.vec->actions();
+  for (const auto& [name, envs] : seats.net_groups) {
+    std::vector<int64_t> rows;
+    for (int e : envs)
+      for (int a : seats.opp_ids[static_cast<size_t>(e)]) rows.push_back(static_cast<int64_t>(e) * A + a);
+    const auto rt = torch::tensor(rows, torch::kLong);
+    auto& net = seats.nets.at(name);
+    const auto o = net->forward(all_obs.index_select(0, rt).to(im.device)).to(torch::kCPU);
+    std::vector<float> oa(rows.size() * static_cast<size_t>(AD)), oe(oa.size());
+    const auto ls = net->log_std().defined() ? net->log_std().detach().to(torch::kCPU) : torch::Tensor();
+    head.sample(o, ls, im.rng, /*greedy=*/false, oa.data(), oe.data());
+    for (size_t k = 0; k < rows.size(); ++k) std::copy_n(oe.data() + k * AD, AD, vec_act + rows[k] * AD);
+  }
+}
 
-  for (const auto* buf : {&obs_buf, &rew_buf}) {
+// The n ticks of decision t: one pool task per env steps it through them, its scripted
+// bot asked every tick, as in a match (each reads its own env, on that env's worker).
+// Finished games are not stepped: their rows are dead for the rest of the rollout.
+void Trainer::play_decision(int64_t t, int64_t n, Rollout& ro, Seating& seats) {
+  auto& im = *impl_;
+  const int N = im.num_envs, A = im.spec.num_agents, K = cfg_.grpo.group_size;
+  const int64_t R = static_cast<int64_t>(im.learner_rows.size()), D = im.obs_dim;
+  float* rew_t = ro.rew.data_ptr<float>() + t * R;
+  float* term_t = ro.term.data_ptr<float>() + t * R;
+  float* boot_t = ro.boot.data_ptr<float>() + t * R;
+  ro.tick += n;
+  const auto te = std::chrono::steady_clock::now();
+  im.vec->step_ticks(
+      n,
+      [&](int e, int, float* env_actions) {
+        if (auto& bot = seats.env_bot[static_cast<size_t>(e)])
+          bot->act(im.vec->env(e), im.vec->obs() + e * A * D, seats.opp_ids[static_cast<size_t>(e)], env_actions);
+      },
+      ro.done.data());
+  ro.env_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count();
+  const float* rew_all = im.vec->rewards();
+  for (int64_t r = 0; r < R; ++r) {
+    const int e = im.row_env[static_cast<size_t>(r)];
+    if (ro.done[static_cast<size_t>(e)]) continue;
+    rew_t[r] += rew_all[im.learner_rows[static_cast<size_t>(r)]];
+    if (im.vec->terminated()[e] != 0) term_t[r] = 1.0f;
+    if (im.vec->truncated()[e] != 0 && cfg_.algo == Algo::ppo) {
+      const auto fo = torch::from_blob(const_cast<float*>(im.vec->final_obs()) + im.learner_rows[static_cast<size_t>(r)] * D,
+                                       {1, D}, torch::TensorOptions().dtype(torch::kFloat));
+      boot_t[r] = policy_->value(fo.to(im.device)).to(torch::kCPU)[0].item<float>();
+    }
+  }
+  for (int e = 0; e < N; ++e) {
+    if (ro.done[static_cast<size_t>(e)] || !(im.vec->terminated()[e] || im.vec->truncated()[e])) continue;
+    ro.done[static_cast<size_t>(e)] = 1;
+    const int winner = im.vec->finished_result(e).winner, side = im.group_side[static_cast<size_t>(e / K)];
+    const int o = winner < 0 ? 0 : (winner == side ? 1 : -1);
+    ro.outcome[static_cast<size_t>(e)] = o;
+    const auto& bonus = cfg_.outcome_reward;
+    const double add = o > 0 ? bonus.win : (o == 0 ? bonus.draw : bonus.loss);
+    if (add != 0)
+      for (int64_t r = 0; r < R; ++r)
+        if (im.row_env[static_cast<size_t>(r)] == e) rew_t[r] += static_cast<float>(add);
+  }
+}
+
+// A non-finite observation or reward stops training before the update changes anything,
+// naming the first bad value: which tensor, env, agent, decision and tick.
+void Trainer::check_rollout(const Rollout& ro) const {
+  const auto& im = *impl_;
+  for (const auto* buf : {&ro.obs, &ro.rew}) {
     if (torch::isfinite(*buf).all().item<bool>()) continue;
-    // Name the first bad value: which tensor, env, agent, decision and tick.
     const auto bad = (~torch::isfinite(buf->dim() == 3 ? buf->sum(2) : *buf)).nonzero();
     const int64_t t = bad.size(0) ? bad[0][0].item<int64_t>() : 0, r = bad.size(0) ? bad[0][1].item<int64_t>() : 0;
     const auto row = static_cast<size_t>(r);
     throw TrainingError(fmt::format(
         "game '{}' produced a non-finite {} (env {}, agent {}, decision {} = tick {} of the rollout) during update "
         "{}; training stopped before this update changed anything: the run's checkpoints are intact",
-        cfg_.env, buf == &obs_buf ? "observation" : "reward", im.row_env[row], im.learner_rows[row] % A, t, t * every,
-        update_ + 1));
+        cfg_.env, buf == &ro.obs ? "observation" : "reward", im.row_env[row], im.learner_rows[row] % im.spec.num_agents,
+        t, t * decision_every(), update_ + 1));
   }
+}
 
-  UpdateStats st;
-  // A policy whose outputs are not finite (weights gone NaN/inf) cannot be optimized
-  // from its own samples: report it as a failed update.
-  bool policy_finite = torch::isfinite(logp_buf).all().item<bool>();
-  if (multi) {
-    // One rank's bad policy outputs make every rank skip the update.
-    std::vector<double> bad{policy_finite ? 0.0 : 1.0};
-    dist_->all_reduce_sum(bad, "agreeing on finite policy outputs");
-    policy_finite = bad[0] == 0;
-  }
-  if (!policy_finite) {
+// A policy whose outputs are not finite (weights gone NaN/inf) cannot be optimized from
+// its own samples: the update is skipped (on every rank), and too many in a row stop training.
+bool Trainer::policy_outputs_finite(const Rollout& ro) {
+  auto& im = *impl_;
+  bool finite = torch::isfinite(ro.logp).all().item<bool>();
+  std::vector<double> bad{finite ? 0.0 : 1.0};
+  dist_all_reduce(bad, "agreeing on finite policy outputs");
+  finite = bad[0] == 0;
+  if (!finite) {
     if (is_main())
       fmt::print(stderr, "ludus: warning: update {}: the policy produced non-finite log-probabilities; update skipped\n",
-               update_ + 1);
-    if (++im.consecutive_bad >= cfg_.max_bad_updates)
-      throw TrainingError(fmt::format(
-          "{} consecutive updates had non-finite policy outputs, losses or gradients (last: update {}); training "
-          "stopped. Lower optim.lr / optim.adam_lr, or check the game's rewards and observations",
-          im.consecutive_bad, update_ + 1));
+                 update_ + 1);
+    if (++im.consecutive_bad >= cfg_.max_bad_updates) throw_bad_updates();
   }
-  const auto returns = (rew_buf * alive_buf).sum(0);  // [R]
-  st.mean_return = returns.mean().item<double>();
-  int wins = 0, draws = 0, finished = 0;
-  for (int e = 0; e < N; ++e) {
-    const int o = outcome[static_cast<size_t>(e)];
-    if (o == 2) continue;
-    ++finished;
-    wins += o == 1;
-    draws += o == 0;
-    im.record_match(group_opponent[static_cast<size_t>(e / K)], o == 1 ? 1.0 : o == 0 ? 0.5 : 0.0);
-  }
-  st.train_win = finished ? static_cast<double>(wins) / finished : 0;
-  st.train_draw = finished ? static_cast<double>(draws) / finished : 0;
+  return finite;
+}
 
-  // Advantages and per-sample weights.
-  torch::Tensor adv, weight = alive_buf.clone(), ret_target;
-  if (ppo) {
-    adv = gae(rew_buf, val_buf, alive_buf, term_buf, boot_buf, cfg_.ppo.gamma, cfg_.ppo.lambda);
-    ret_target = adv + val_buf;
-    const auto valid = alive_buf > 0;
-    const auto a = adv.masked_select(valid);
-    if (multi) {
+void Trainer::throw_bad_updates() const {
+  throw TrainingError(fmt::format(
+      "{} consecutive updates had non-finite policy outputs, losses or gradients (last: update {}); training "
+      "stopped. Lower optim.lr / optim.adam_lr, or check the game's rewards and observations",
+      impl_->consecutive_bad, update_ + 1));
+}
+
+void Trainer::dist_all_reduce(std::vector<double>& v, const char* what) {
+  if (distributed()) dist_->all_reduce_sum(v, what);
+}
+
+// Mean return and outcomes of the finished games; each result moves the league's ratings.
+Trainer::Scores Trainer::score_games(const Rollout& ro, const Seating& seats, UpdateStats& st) {
+  auto& im = *impl_;
+  Scores sc;
+  sc.returns = (ro.rew * ro.alive).sum(0);
+  st.mean_return = sc.returns.mean().item<double>();
+  for (int e = 0; e < im.num_envs; ++e) {
+    const int o = ro.outcome[static_cast<size_t>(e)];
+    if (o == 2) continue;
+    ++sc.finished;
+    sc.wins += o == 1;
+    sc.draws += o == 0;
+    im.record_match(seats.group_opponent[static_cast<size_t>(e / cfg_.grpo.group_size)],
+                    o == 1 ? 1.0 : o == 0 ? 0.5 : 0.0);
+  }
+  st.train_win = sc.finished ? static_cast<double>(sc.wins) / sc.finished : 0;
+  st.train_draw = sc.finished ? static_cast<double>(sc.draws) / sc.finished : 0;
+  return sc;
+}
+
+// Advantages (GAE for PPO; group-relative for GRPO) and per-sample weights, before the
+// loss normalization. PPO also gets its value targets.
+void Trainer::advantages(const Rollout& ro, const torch::Tensor& returns, double kick, torch::Tensor& adv,
+                         torch::Tensor& weight, torch::Tensor& ret_target) {
+  const auto& im = *impl_;
+  weight = ro.alive.clone();
+  if (cfg_.algo == Algo::ppo) {
+    adv = gae(ro.rew, ro.val, ro.alive, ro.term, ro.boot, cfg_.ppo.gamma, cfg_.ppo.lambda);
+    ret_target = adv + ro.val;
+    const auto a = adv.masked_select(ro.alive > 0);
+    if (distributed()) {
       // Normalized with the mean and standard deviation over every rank's samples.
       std::vector<double> m{a.sum().item<double>(), a.square().sum().item<double>(), static_cast<double>(a.numel())};
       dist_->all_reduce_sum(m, "PPO advantage statistics");
       const double n = std::max(1.0, m[2]), mean = m[0] / n;
       const double sd = std::sqrt(std::max(0.0, (m[1] - n * mean * mean) / std::max(1.0, n - 1)));
-      adv = (adv - mean) / (sd + 1e-8) * alive_buf;
+      adv = (adv - mean) / (sd + 1e-8) * ro.alive;
     } else {
-      adv = (adv - a.mean()) / (a.std() + 1e-8) * alive_buf;
+      adv = (adv - a.mean()) / (a.std() + 1e-8) * ro.alive;
     }
-  } else {
-    const auto kind = parse_advantage(cfg_.grpo.advantage);
-    torch::Tensor keep;
-    const auto row_adv = group_advantages(returns, im.row_group_t, G, kind, &keep);
-    if (cfg_.grpo.baseline == Baseline::step) {
-      adv = stepwise_group_advantages(returns_to_go(rew_buf, alive_buf, cfg_.grpo.gamma), alive_buf, im.row_group_t, G,
-                                      kind);
-    } else {
-      adv = row_adv.unsqueeze(0).expand({t_used, R}) * alive_buf;
-    }
-    if (cfg_.grpo.drop_degenerate) {
-      // Kickstarting keeps those samples for the imitation loss, with no advantage.
-      const auto kept = keep.to(torch::kFloat).unsqueeze(0);
-      if (kick > 0) adv = adv * kept;
-      else weight = weight * kept;
-    }
-    if (cfg_.grpo.batch_scale) {
-      // One scale for the whole batch (every rank's): the advantages' RMS becomes 1, their
-      // relative sizes across groups and steps stay (unlike per-group std normalization).
-      std::vector<double> m{(adv * adv * alive_buf).sum().item<double>(), alive_buf.sum().item<double>()};
-      if (multi) dist_->all_reduce_sum(m, "GRPO advantage scale");
-      const double rms = std::sqrt(m[0] / std::max(1.0, m[1]));
-      if (rms > 1e-8) adv = adv / rms;
-    }
+    return;
   }
-  const auto lengths = alive_buf.sum(0);  // [R]
-  if (multi) {
-    // The loss is a mean over every rank's samples (or kept rollouts): each rank divides
-    // by the job's total over W, and the all-reduce averages the W gradients.
+  const int G = cfg_.grpo.groups;
+  const auto kind = parse_advantage(cfg_.grpo.advantage);
+  torch::Tensor keep;
+  const auto row_adv = group_advantages(returns, im.row_group_t, G, kind, &keep);
+  if (cfg_.grpo.baseline == Baseline::step) {
+    adv = stepwise_group_advantages(returns_to_go(ro.rew, ro.alive, cfg_.grpo.gamma), ro.alive, im.row_group_t, G, kind);
+  } else {
+    adv = row_adv.unsqueeze(0).expand({ro.steps, static_cast<int64_t>(im.learner_rows.size())}) * ro.alive;
+  }
+  if (cfg_.grpo.drop_degenerate) {
+    // Kickstarting keeps those samples for the imitation loss, with no advantage.
+    const auto kept = keep.to(torch::kFloat).unsqueeze(0);
+    if (kick > 0) adv = adv * kept;
+    else weight = weight * kept;
+  }
+  if (cfg_.grpo.batch_scale) {
+    // One scale for the whole batch (every rank's): the advantages' RMS becomes 1, their
+    // relative sizes across groups and steps stay (unlike per-group std normalization).
+    std::vector<double> m{(adv * adv * ro.alive).sum().item<double>(), ro.alive.sum().item<double>()};
+    dist_all_reduce(m, "GRPO advantage scale");
+    const double rms = std::sqrt(m[0] / std::max(1.0, m[1]));
+    if (rms > 1e-8) adv = adv / rms;
+  }
+}
+
+// The loss is a weighted sum over samples: weights make it a mean over every rank's
+// samples (or kept rollouts, with GRPO's length_norm); the kept samples are flattened.
+Trainer::Batch Trainer::make_batch(const Rollout& ro, const torch::Tensor& returns, bool policy_finite, double kick) {
+  auto& im = *impl_;
+  const bool ppo = cfg_.algo == Algo::ppo;
+  torch::Tensor adv, weight, ret_target;
+  advantages(ro, returns, kick, adv, weight, ret_target);
+  const auto lengths = ro.alive.sum(0);  // [R]
+  if (distributed()) {
+    // Each rank divides by the job's total over W, and the all-reduce averages the W gradients.
     const bool per_rollout = !ppo && cfg_.grpo.length_norm;
     std::vector<double> total{per_rollout ? (weight.sum(0) > 0).to(torch::kFloat).sum().item<double>()
                                           : weight.sum().item<double>()};
     dist_->all_reduce_sum(total, "loss normalization");
-    const double denom = std::max(1.0, total[0]) / W;
+    const double denom = std::max(1.0, total[0]) / world_size();
     weight = per_rollout ? weight / lengths.clamp_min(1).unsqueeze(0) / denom : weight / denom;
   } else if (!ppo && cfg_.grpo.length_norm) {
     const auto kept_rows = (weight.sum(0) > 0).to(torch::kFloat);
@@ -930,65 +1044,79 @@ UpdateStats Trainer::update() {
   } else {
     weight = weight / std::max(1.0, weight.sum().item<double>());
   }
-
-  // Flatten the kept samples.
   if (!policy_finite) weight.zero_();
   const auto flat_w = weight.reshape({-1});
   const auto idx = (flat_w > 0).nonzero().squeeze(1);
-  const int64_t S = idx.size(0);
+  Batch b;
+  b.size = idx.size(0);
   // Every rank takes the same number of optimizer steps: minibatches follow the job's
   // sample count, and a rank with none in a minibatch adds a zero gradient.
-  std::vector<double> job{static_cast<double>(S), alive_buf.sum().item<double>()};
-  if (multi) dist_->all_reduce_sum(job, "counting samples");
-  const auto S_job = static_cast<int64_t>(job[0]);
-  const double job_samples = job[1];
-  if (cfg_.optim.anneal == Anneal::linear) set_learning_rates();  // from the steps before this update
-  samples_ += static_cast<int64_t>(job_samples);
-  const auto s_obs = obs_buf.reshape({-1, D}).index_select(0, idx).to(im.device);
-  const auto s_act = act_buf.reshape({-1, AD}).index_select(0, idx).to(im.device);
-  const auto s_old = logp_buf.reshape({-1}).index_select(0, idx).to(im.device);
-  const auto s_ref = ref_buf.reshape({-1}).index_select(0, idx).to(im.device);
-  const auto s_adv = adv.reshape({-1}).index_select(0, idx).to(im.device);
-  const auto s_w = flat_w.index_select(0, idx).to(im.device);
-  const auto s_ret = ppo ? ret_target.reshape({-1}).index_select(0, idx).to(im.device) : torch::Tensor();
-  const auto s_teach = kick > 0 ? teach_buf.reshape({-1, AD}).index_select(0, idx).to(im.device) : torch::Tensor();
+  std::vector<double> job{static_cast<double>(b.size), ro.alive.sum().item<double>()};
+  dist_all_reduce(job, "counting samples");
+  b.job_size = static_cast<int64_t>(job[0]);
+  b.job_steps = job[1];
+  const auto pick = [&](const torch::Tensor& t, int64_t width) {
+    return (width ? t.reshape({-1, width}) : t.reshape({-1})).index_select(0, idx).to(im.device);
+  };
+  b.obs = pick(ro.obs, im.obs_dim);
+  b.act = pick(ro.act, im.adim);
+  b.old_logp = pick(ro.logp, 0);
+  b.ref_logp = pick(ro.ref, 0);
+  b.adv = pick(adv, 0);
+  b.weight = flat_w.index_select(0, idx).to(im.device);
+  if (ppo) b.ret = pick(ret_target, 0);
+  if (kick > 0) b.teach = pick(ro.teach, im.adim);
+  return b;
+}
 
+// The per-sample loss of one minibatch: clipped surrogate, entropy bonus, KL to the
+// reference, PPO's value loss and the kickstart imitation term.
+torch::Tensor Trainer::minibatch_loss(const Batch& b, const torch::Tensor& sel, double kick, MinibatchTerms& m) {
+  const auto& head = policy_->head();
+  const bool ppo = cfg_.algo == Algo::ppo;
   const double eps_low = ppo ? cfg_.ppo.clip : cfg_.grpo.clip_low, eps_high = ppo ? cfg_.ppo.clip : cfg_.grpo.clip_high;
-  const int MB = std::max<int64_t>(1, std::min<int64_t>(cfg_.minibatches, S_job));
+  const auto o = b.obs.index_select(0, sel);
+  const auto out = policy_->forward(o);
+  m.logp = head.log_prob(out, policy_->log_std(), b.act.index_select(0, sel));
+  m.old = b.old_logp.index_select(0, sel);
+  const auto surr = clipped_surrogate(m.logp, m.old, b.adv.index_select(0, sel), eps_low, eps_high);
+  m.ent = head.entropy(out, policy_->log_std());
+  auto per_sample = -surr - cfg_.entropy_coef * m.ent;
+  if (cfg_.grpo.kl_coef > 0 && !ppo) {
+    m.kl = kl_unbiased(m.logp, b.ref_logp.index_select(0, sel));
+    per_sample = per_sample + cfg_.grpo.kl_coef * m.kl;
+  }
+  if (ppo) per_sample = per_sample + cfg_.ppo.value_coef * (policy_->value(o) - b.ret.index_select(0, sel)).pow(2);
+  if (kick > 0) {
+    m.nll = -head.log_prob(out, policy_->log_std(), b.teach.index_select(0, sel));
+    per_sample = per_sample + kick * m.nll;
+  }
+  return (b.weight.index_select(0, sel) * per_sample).sum();
+}
+
+// Epochs x minibatches of optimizer steps over the batch; non-finite steps are skipped
+// and named, and updates without a step count towards max_bad_updates.
+Trainer::Steps Trainer::optimize(const Batch& b, bool policy_finite, double kick, UpdateStats& st) {
+  auto& im = *impl_;
+  const bool multi = distributed();
+  const double eps_low = cfg_.algo == Algo::ppo ? cfg_.ppo.clip : cfg_.grpo.clip_low;
+  const int MB = std::max<int64_t>(1, std::min<int64_t>(cfg_.minibatches, b.job_size));
   double loss_sum = 0, ent_sum = 0, kl_sum = 0, clip_sum = 0, gn_sum = 0, nll_sum = 0;
+  Steps done;
   int steps_taken = 0;
   std::vector<torch::Tensor> params;
   for (auto& p : policy_->parameters()) params.push_back(p);
-  int stats_taken = 0;  // steps in which this rank had samples
-  for (int epoch = 0; epoch < cfg_.epochs && S_job > 0; ++epoch) {
-    const auto perm_v = permutation(S, im.rng);
+  for (int epoch = 0; epoch < cfg_.epochs && b.job_size > 0; ++epoch) {
+    const auto perm_v = permutation(b.size, im.rng);
     const auto perm = torch::tensor(perm_v, torch::kLong).to(im.device);
     for (int mb = 0; mb < MB; ++mb) {
-      const int64_t lo = S * mb / MB, hi = S * (mb + 1) / MB;
+      const int64_t lo = b.size * mb / MB, hi = b.size * (mb + 1) / MB;
       if (hi <= lo && !multi) continue;
-      torch::Tensor logp, old, ent, kl, nll;
+      MinibatchTerms m;
       double lv = 0;
       im.opt->zero_grad();
       if (hi > lo) {
-        const auto sel = perm.narrow(0, lo, hi - lo);
-        const auto o = s_obs.index_select(0, sel);
-        const auto out = policy_->forward(o);
-        logp = head.log_prob(out, policy_->log_std(), s_act.index_select(0, sel));
-        old = s_old.index_select(0, sel);
-        const auto a = s_adv.index_select(0, sel), w = s_w.index_select(0, sel);
-        const auto surr = clipped_surrogate(logp, old, a, eps_low, eps_high);
-        ent = head.entropy(out, policy_->log_std());
-        auto per_sample = -surr - cfg_.entropy_coef * ent;
-        if (use_kl) {
-          kl = kl_unbiased(logp, s_ref.index_select(0, sel));
-          per_sample = per_sample + cfg_.grpo.kl_coef * kl;
-        }
-        if (ppo) per_sample = per_sample + cfg_.ppo.value_coef * (policy_->value(o) - s_ret.index_select(0, sel)).pow(2);
-        if (kick > 0) {
-          nll = -head.log_prob(out, policy_->log_std(), s_teach.index_select(0, sel));
-          per_sample = per_sample + kick * nll;
-        }
-        const auto loss = (w * per_sample).sum() * MB;
+        const auto loss = minibatch_loss(b, perm.narrow(0, lo, hi - lo), kick, m) * MB;
         loss.backward();
         lv = loss.item<double>();
       }
@@ -997,106 +1125,144 @@ UpdateStats Trainer::update() {
         // clipping, the finiteness check and the step agree.
         std::vector<double> extra{lv, static_cast<double>(hi - lo)};
         dist_->average_gradients(params, extra);
-        lv = extra[0] / W;
+        lv = extra[0] / world_size();
         if (extra[1] == 0) continue;  // no rank had samples for this minibatch
       }
       const double max_norm = cfg_.optim.max_grad_norm > 0 ? cfg_.optim.max_grad_norm : INFINITY;
       const double gn = torch::nn::utils::clip_grad_norm_(params, max_norm);
       if (!std::isfinite(lv) || !std::isfinite(gn)) {
         ++st.skipped;
-        if (is_main()) {
-          // Which parameters' gradients went bad (clipping keeps non-finite entries non-finite).
-          std::string where;
-          for (const auto& p : policy_->named_parameters())
-            if (p.value().grad().defined() && !torch::isfinite(p.value().grad()).all().item<bool>())
-              where += (where.empty() ? " in " : ", ") + p.key();
-          fmt::print(stderr, "ludus: warning: update {} epoch {} minibatch {}: non-finite {} ({}){}; step skipped\n",
-                     update_ + 1, epoch, mb, std::isfinite(lv) ? "gradient" : "loss", std::isfinite(lv) ? gn : lv,
-                     std::isfinite(lv) ? where : "");
-        }
+        if (is_main()) warn_non_finite_step(epoch, mb, lv, gn);
         im.opt->zero_grad();
         continue;
       }
       const auto to = std::chrono::steady_clock::now();
       im.opt->step();
-      optim_s += since(to);
+      done.optim_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - to).count();
       ++steps_taken;
       loss_sum += lv;
       gn_sum += gn;
       if (hi > lo) {
         torch::NoGradGuard ng;
-        ++stats_taken;
-        ent_sum += ent.mean().item<double>();
-        if (use_kl) kl_sum += kl.mean().item<double>();
-        if (kick > 0) nll_sum += nll.mean().item<double>();
-        clip_sum += ((torch::exp(logp - old) - 1).abs() > eps_low).to(torch::kFloat).mean().item<double>();
+        ++done.with_samples;
+        ent_sum += m.ent.mean().item<double>();
+        if (m.kl.defined()) kl_sum += m.kl.mean().item<double>();
+        if (m.nll.defined()) nll_sum += m.nll.mean().item<double>();
+        clip_sum += ((torch::exp(m.logp - m.old) - 1).abs() > eps_low).to(torch::kFloat).mean().item<double>();
       }
     }
   }
-  if (S_job > 0 && steps_taken == 0) {
-    if (++im.consecutive_bad >= cfg_.max_bad_updates)
-      throw TrainingError(fmt::format(
-          "{} consecutive updates had non-finite policy outputs, losses or gradients (last: update {}); training "
-          "stopped. Lower optim.lr / optim.adam_lr, or check the game's rewards and observations",
-          im.consecutive_bad, update_ + 1));
+  if (b.job_size > 0 && steps_taken == 0) {
+    if (++im.consecutive_bad >= cfg_.max_bad_updates) throw_bad_updates();
   } else if (policy_finite) {
     im.consecutive_bad = 0;
   }
   if (steps_taken > 0) {
+    const int n = done.with_samples;
     st.loss = loss_sum / steps_taken;
-    st.entropy = stats_taken ? ent_sum / stats_taken : 0;
-    st.kl = stats_taken ? kl_sum / stats_taken : 0;
-    st.clip_frac = stats_taken ? clip_sum / stats_taken : 0;
+    st.entropy = n ? ent_sum / n : 0;
+    st.kl = n ? kl_sum / n : 0;
+    st.clip_frac = n ? clip_sum / n : 0;
     st.grad_norm = gn_sum / steps_taken;
-    st.teacher_nll = stats_taken ? nll_sum / stats_taken : 0;
+    st.teacher_nll = n ? nll_sum / n : 0;
   }
+  return done;
+}
+
+// Which parameters' gradients went bad (clipping keeps non-finite entries non-finite).
+void Trainer::warn_non_finite_step(int epoch, int mb, double loss, double grad_norm) const {
+  std::string where;
+  for (const auto& p : policy_->named_parameters())
+    if (p.value().grad().defined() && !torch::isfinite(p.value().grad()).all().item<bool>())
+      where += (where.empty() ? " in " : ", ") + p.key();
+  fmt::print(stderr, "ludus: warning: update {} epoch {} minibatch {}: non-finite {} ({}){}; step skipped\n",
+             update_ + 1, epoch, mb, std::isfinite(loss) ? "gradient" : "loss", std::isfinite(loss) ? grad_norm : loss,
+             std::isfinite(loss) ? where : "");
+}
+
+// Rank 0's log describes the whole job: returns, outcomes and sample statistics over
+// every rank (learner Elo stays rank 0's: it follows rank 0's matches only).
+void Trainer::gather_stats(const Scores& sc, const Steps& steps, UpdateStats& st) {
+  if (!distributed()) return;
+  const double taken = steps.with_samples;
+  std::vector<double> v{sc.returns.sum().item<double>(), static_cast<double>(sc.returns.size(0)),
+                        static_cast<double>(sc.wins), static_cast<double>(sc.draws), static_cast<double>(sc.finished),
+                        st.entropy * taken, st.kl * taken, st.clip_frac * taken, taken};
+  dist_->all_reduce_sum(v, "gathering update statistics");
+  st.mean_return = v[0] / std::max(1.0, v[1]);
+  st.train_win = v[4] > 0 ? v[2] / v[4] : 0;
+  st.train_draw = v[4] > 0 ? v[3] / v[4] : 0;
+  st.entropy = v[8] > 0 ? v[5] / v[8] : 0;
+  st.kl = v[8] > 0 ? v[6] / v[8] : 0;
+  st.clip_frac = v[8] > 0 ? v[7] / v[8] : 0;
+}
+
+// After an update: the KL reference's refresh and the self-play pool's newest snapshot.
+void Trainer::update_league() {
+  auto& im = *impl_;
+  if (cfg_.grpo.kl_coef > 0 && cfg_.algo != Algo::ppo && cfg_.grpo.ref_every > 0 && update_ % cfg_.grpo.ref_every == 0)
+    copy_parameters(im.ref, policy_);
+  if (!cfg_.opponents.enabled || update_ % cfg_.opponents.snapshot_every != 0) return;
+  const auto path = (fs::path(run_dir_) / "pool" / fmt::format("snap_{:07d}.pt", update_)).string();
+  if (is_main()) save_checkpoint(path, policy_meta(), policy_);
+  if (distributed()) {
+    // Ranks need not share rank 0's filesystem: each keeps the snapshot in memory.
+    PolicyNet snap(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == Algo::ppo);
+    copy_parameters(snap, policy_);
+    snap->to(im.device);
+    snap->eval();
+    im.snapshot_cache.insert_or_assign(path, snap);
+  }
+  im.pool.push_back(path);
+  while (static_cast<int>(im.pool.size()) > cfg_.opponents.pool_size) {
+    im.snapshot_cache.erase(im.pool.front());
+    std::error_code ec;
+    if (is_main()) fs::remove(im.pool.front(), ec);
+    im.pool.erase(im.pool.begin());
+  }
+}
+
+UpdateStats Trainer::update() {
+  auto& im = *impl_;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+  const double kick = cfg_.kickstart.weight(samples_);
+  auto opponents = choose_opponents();
+  const auto seeds = start_games();
+  Seating seats = seat_opponents(std::move(opponents), seeds, kick);
+  const Rollout ro = collect(seats, kick);
+  const double collect_s = since(t0);
+  if (cfg_.grpo.start == GroupStart::carry)
+    for (int g = 0; g < cfg_.grpo.groups; ++g) {
+      auto& snap = im.carry[static_cast<size_t>(g)];
+      snap.clear();
+      if (!ro.done[static_cast<size_t>(g * cfg_.grpo.group_size)]) im.vec->env(g * cfg_.grpo.group_size).save_state(snap);
+    }
+  check_rollout(ro);
+
+  UpdateStats st;
+  const bool finite = policy_outputs_finite(ro);
+  const Scores sc = score_games(ro, seats, st);
+  const Batch batch = make_batch(ro, sc.returns, finite, kick);
+  if (cfg_.optim.anneal == Anneal::linear) set_learning_rates();  // from the steps before this update
+  samples_ += static_cast<int64_t>(batch.job_steps);
+  const Steps steps = optimize(batch, finite, kick, st);
+  gather_stats(sc, steps, st);
   st.kickstart = kick;
-  if (multi) {
-    // Rank 0's log describes the whole job: returns, outcomes and sample statistics over
-    // every rank (learner Elo stays rank 0's: it follows rank 0's matches only).
-    std::vector<double> v{returns.sum().item<double>(), static_cast<double>(R), static_cast<double>(wins),
-                          static_cast<double>(draws), static_cast<double>(finished),
-                          st.entropy * stats_taken, st.kl * stats_taken, st.clip_frac * stats_taken,
-                          static_cast<double>(stats_taken)};
-    dist_->all_reduce_sum(v, "gathering update statistics");
-    st.mean_return = v[0] / std::max(1.0, v[1]);
-    st.train_win = v[4] > 0 ? v[2] / v[4] : 0;
-    st.train_draw = v[4] > 0 ? v[3] / v[4] : 0;
-    st.entropy = v[8] > 0 ? v[5] / v[8] : 0;
-    st.kl = v[8] > 0 ? v[6] / v[8] : 0;
-    st.clip_frac = v[8] > 0 ? v[7] / v[8] : 0;
-  }
 
   ++update_;
-  if (use_kl && cfg_.grpo.ref_every > 0 && update_ % cfg_.grpo.ref_every == 0) copy_parameters(im.ref, policy_);
-  if (cfg_.opponents.enabled && update_ % cfg_.opponents.snapshot_every == 0) {
-    const auto path = (fs::path(run_dir_) / "pool" / fmt::format("snap_{:07d}.pt", update_)).string();
-    if (is_main()) save_checkpoint(path, policy_meta(), policy_);
-    if (multi) {
-      // Ranks need not share rank 0's filesystem: each keeps the snapshot in memory.
-      PolicyNet snap(im.obs_dim, im.spec.action_space, cfg_.network, ppo);
-      copy_parameters(snap, policy_);
-      snap->to(im.device);
-      snap->eval();
-      im.snapshot_cache.insert_or_assign(path, snap);
-    }
-    im.pool.push_back(path);
-    while (static_cast<int>(im.pool.size()) > cfg_.opponents.pool_size) {
-      im.snapshot_cache.erase(im.pool.front());
-      std::error_code ec;
-      if (is_main()) fs::remove(im.pool.front(), ec);
-      im.pool.erase(im.pool.begin());
-    }
-  }
+  update_league();
   st.update = update_;
   st.samples = samples_;
   st.learner_elo = im.rating("learner");
   const double secs = since(t0);
-  st.sps = secs > 0 ? job_samples / secs : 0;
-  st.env_s = env_s;
-  st.rollout_s = collect_s - env_s;
-  st.optim_s = optim_s;
-  st.learn_s = secs - collect_s - optim_s;
+  st.sps = secs > 0 ? batch.job_steps / secs : 0;
+  st.env_s = ro.env_s;
+  st.rollout_s = collect_s - ro.env_s;
+  st.optim_s = steps.optim_s;
+  st.learn_s = secs - collect_s - steps.optim_s;
   st.elapsed_s = elapsed_before_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - im.start).count();
   return st;
 }

@@ -104,6 +104,8 @@ class Trainer {
   // Whose sampler stream this rank follows: its own, or rank 0's (dist.same_games).
   int stream_rank() const;
   void create_run_dir() const;
+  void seat_learners();
+  void make_optimizer();
   void restore(const std::string& checkpoint_path);
   // init_checkpoint: the policy's weights from another run's checkpoint (checked to fit).
   void init_from(const std::string& checkpoint_path);
@@ -112,6 +114,36 @@ class Trainer {
   // optim.anneal linear: both learning rates for the current agent-step count.
   void set_learning_rates();
   void write_metrics(const UpdateStats& s);
+
+  // The parts of update(), in order (trainer.cpp describes each).
+  struct Seating;
+  struct Rollout;
+  struct Scores;
+  struct Batch;
+  struct MinibatchTerms;
+  struct Steps;
+  std::vector<std::string> choose_opponents();
+  std::vector<uint64_t> start_games();
+  void branch_group(int group, uint64_t seed);
+  Seating seat_opponents(std::vector<std::string> group_opponent, const std::vector<uint64_t>& seeds, double kick);
+  Rollout collect(Seating& seats, double kick);
+  void act_learner(int64_t t, Rollout& ro, Seating& seats, double kick);
+  void act_opponent_nets(Seating& seats);
+  void play_decision(int64_t t, int64_t ticks, Rollout& ro, Seating& seats);
+  void check_rollout(const Rollout& ro) const;
+  bool policy_outputs_finite(const Rollout& ro);
+  Scores score_games(const Rollout& ro, const Seating& seats, UpdateStats& st);
+  void advantages(const Rollout& ro, const torch::Tensor& returns, double kick, torch::Tensor& adv,
+                  torch::Tensor& weight, torch::Tensor& ret_target);
+  Batch make_batch(const Rollout& ro, const torch::Tensor& returns, bool policy_finite, double kick);
+  torch::Tensor minibatch_loss(const Batch& b, const torch::Tensor& sel, double kick, MinibatchTerms& m);
+  Steps optimize(const Batch& b, bool policy_finite, double kick, UpdateStats& st);
+  void warn_non_finite_step(int epoch, int minibatch, double loss, double grad_norm) const;
+  void gather_stats(const Scores& sc, const Steps& steps, UpdateStats& st);
+  void update_league();
+  [[noreturn]] void throw_bad_updates() const;
+  // all_reduce_sum over the ranks (a no-op for one process).
+  void dist_all_reduce(std::vector<double>& v, const char* what);
   // What a checkpoint of the current policy says about it (game, shapes, network).
   CheckpointMeta policy_meta() const;
 
