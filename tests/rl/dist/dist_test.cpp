@@ -295,7 +295,7 @@ void expect_failure_named(int victim, int harm_signal) {
   auto& other = ranks[static_cast<size_t>(1 - victim)];
   ::kill(v.pid, harm_signal);
   const auto t_harm = Clock::now();
-  const int status = wait_rank(other, timeout_s + 20);
+  const int status = wait_rank(other, timeout_s + 40);
   const double took = std::chrono::duration<double>(Clock::now() - t_harm).count();
   ::kill(v.pid, SIGKILL);
   int ignored = 0;
@@ -303,7 +303,10 @@ void expect_failure_named(int victim, int harm_signal) {
   const std::string log = read_file(other.log);
   ASSERT_NE(status, -1) << "the surviving rank hung:\n" << log;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << log;
-  EXPECT_LT(took, timeout_s + 4) << log;  // the timeout, then about 1 s to name the rank
+  // The timeout, then about 1 s to name the rank on an idle machine; the slack keeps a
+  // loaded machine (ctest -j, other work) from failing it, and stays far below the 60 s
+  // default timeout the rank would wait were dist.timeout_s ignored.
+  EXPECT_LT(took, timeout_s + 15) << log;
   EXPECT_THAT(log, HasSubstr(fmt::format("rank {}: ", 1 - victim)));
   EXPECT_THAT(log, HasSubstr(fmt::format("lost contact with rank {}", victim)));
   fs::remove_all(dir);
