@@ -177,6 +177,12 @@ struct Trainer::Impl {
   std::chrono::steady_clock::time_point start;
   std::unique_ptr<TensorBoardWriter> tb;  // run_dir/tb, opened at the first metrics row
 
+  // Every agent's current observation, [num_envs * num_agents, obs_dim], viewing the VecEnv's buffer.
+  torch::Tensor obs_view() const {
+    return torch::from_blob(const_cast<float*>(vec->obs()), {static_cast<int64_t>(num_envs) * spec.num_agents, obs_dim},
+                            torch::TensorOptions().dtype(torch::kFloat));
+  }
+
   double& rating(const std::string& name) {
     auto it = ratings.find(name);
     if (it == ratings.end()) it = ratings.emplace(name, kEloStart).first;
@@ -593,6 +599,7 @@ struct Trainer::Rollout {
   std::vector<uint8_t> done;  // per env: its game has finished
   std::vector<int> outcome;   // per env: 1 win, 0 draw, -1 loss, 2 unfinished
   std::vector<float> acts, env_acts, teach_acts;
+  torch::Tensor log_std_cpu;  // the policy's log-std on the CPU, for sampling (continuous heads)
   int64_t steps = 0;  // decisions played
   int64_t tick = 0;   // ticks played
   double env_s = 0;   // seconds spent stepping the games
@@ -776,6 +783,8 @@ Trainer::Rollout Trainer::collect(Seating& seats, double kick) {
   {
     torch::NoGradGuard no_grad;
     policy_->eval();
+    const auto log_std = policy_->log_std();
+    if (log_std.defined()) ro.log_std_cpu = log_std.detach().to(torch::kCPU);
     for (int64_t t = 0; t < T; ++t) {
       if (std::all_of(ro.done.begin(), ro.done.end(), [](uint8_t d) { return d != 0; })) break;
       ro.steps = t + 1;
@@ -785,9 +794,7 @@ Trainer::Rollout Trainer::collect(Seating& seats, double kick) {
     }
     // Rollouts cut by rollout_ticks bootstrap from the state they stopped in.
     if (ppo && ro.steps > 0) {
-      const auto all_obs =
-          torch::from_blob(const_cast<float*>(im.vec->obs()), {static_cast<int64_t>(N) * im.spec.num_agents, im.obs_dim}, f32);
-      const auto v_last = policy_->value(all_obs.index_select(0, im.learner_rows_t).to(im.device)).to(torch::kCPU);
+      const auto v_last = policy_->value(im.obs_view().index_select(0, im.learner_rows_t).to(im.device)).to(torch::kCPU);
       for (int64_t r = 0; r < R; ++r)
         if (!ro.done[static_cast<size_t>(im.row_env[static_cast<size_t>(r)])]) ro.boot[ro.steps - 1][r] = v_last[r];
     }
@@ -807,9 +814,7 @@ void Trainer::act_learner(int64_t t, Rollout& ro, Seating& seats, double kick) {
   auto f32 = torch::TensorOptions().dtype(torch::kFloat);
   const auto& head = policy_->head();
   const auto log_std_dev = policy_->log_std();
-  const auto log_std_cpu = log_std_dev.defined() ? log_std_dev.detach().to(torch::kCPU) : torch::Tensor();
-  const auto all_obs = torch::from_blob(const_cast<float*>(im.vec->obs()), {static_cast<int64_t>(N) * A, D}, f32);
-  const auto x = all_obs.index_select(0, im.learner_rows_t);
+  const auto x = im.obs_view().index_select(0, im.learner_rows_t);
   ro.obs[t].copy_(x);
   for (int64_t r = 0; r < R; ++r)
     ro.alive[t][r] = ro.done[static_cast<size_t>(im.row_env[static_cast<size_t>(r)])] ? 0.0f : 1.0f;
@@ -827,7 +832,7 @@ void Trainer::act_learner(int64_t t, Rollout& ro, Seating& seats, double kick) {
   }
   const auto xd = x.to(im.device);
   const auto out = policy_->forward(xd);
-  head.sample(out.to(torch::kCPU), log_std_cpu, im.rng, /*greedy=*/false, ro.acts.data(), ro.env_acts.data());
+  head.sample(out.to(torch::kCPU), ro.log_std_cpu, im.rng, /*greedy=*/false, ro.acts.data(), ro.env_acts.data());
   const auto act_t = torch::from_blob(ro.acts.data(), {R, AD}, f32).clone();
   ro.act[t].copy_(act_t);
   const auto act_d = act_t.to(im.device);
@@ -844,10 +849,9 @@ void Trainer::act_learner(int64_t t, Rollout& ro, Seating& seats, double kick) {
 void Trainer::act_opponent_nets(Seating& seats) {
   auto& im = *impl_;
   const int A = im.spec.num_agents;
-  const int64_t D = im.obs_dim, AD = im.adim;
+  const int64_t AD = im.adim;
   const auto& head = policy_->head();
-  const auto all_obs = torch::from_blob(const_cast<float*>(im.vec->obs()), {static_cast<int64_t>(im.num_envs) * A, D},
-                                        torch::TensorOptions().dtype(torch::kFloat));
+  const auto all_obs = im.obs_view();
   float* vec_act = im.vec->actions();
   for (const auto& [name, envs] : seats.net_groups) {
     std::vector<int64_t> rows;
