@@ -100,7 +100,6 @@ class Trainer {
  private:
   struct Impl;
   Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist);
-  bool distributed() const;
   // Whose sampler stream this rank follows: its own, or rank 0's (dist.same_games).
   int stream_rank() const;
   void create_run_dir() const;
@@ -142,13 +141,11 @@ class Trainer {
   void gather_stats(const Scores& sc, const Steps& steps, UpdateStats& st);
   void update_league();
   [[noreturn]] void throw_bad_updates() const;
-  // all_reduce_sum over the ranks (a no-op for one process).
-  void dist_all_reduce(std::vector<double>& v, const char* what);
   // What a checkpoint of the current policy says about it (game, shapes, network).
   CheckpointMeta policy_meta() const;
 
   TrainConfig cfg_;
-  std::shared_ptr<dist::Context> dist_;
+  std::shared_ptr<dist::Context> dist_;  // never null: a world of one (collectives are no-ops) without a job
   std::string run_dir_;
   PolicyNet policy_{nullptr};
   int64_t update_ = 0, samples_ = 0;
