@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "commands.hpp"
-#include "ludus/agents/agent.hpp"
-#include "ludus/agents/match.hpp"
+#include "ludus/engine/agent.hpp"
+#include "ludus/engine/match.hpp"
 #include "ludus/engine/conformance.hpp"
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/replay.hpp"
@@ -95,11 +95,7 @@ void cmd_run(RunConfig rc) {
   const EnvSpec& spec = env->spec();
   std::vector<std::string> names = split_agent_list(rc.agents);
   if (names.empty()) {
-    const auto available = agents_for(rc.env);
-    std::string bot = "random";
-    for (const auto& a : available)
-      if (a != "random") { bot = a; break; }
-    names = {bot, "random"};
+    names = {default_bot(rc.env), "random"};
     while (static_cast<int>(names.size()) < spec.num_teams) names.push_back("random");
   }
   if (static_cast<int>(names.size()) != spec.num_teams)

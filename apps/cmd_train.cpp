@@ -11,14 +11,14 @@
 #include <thread>
 
 #include "commands.hpp"
-#include "ludus/agents/match.hpp"
+#include "ludus/engine/match.hpp"
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/replay.hpp"
 #include "ludus/engine/version.hpp"
 #include "ludus/rl/checkpoint.hpp"
 #include "ludus/rl/dist.hpp"
 #include "plot.hpp"
-#include "ludus/policy/policy_agent.hpp"
+#include "ludus/rl/policy_agent.hpp"
 #include "ludus/train/trainer.hpp"
 
 namespace ludus::cli {

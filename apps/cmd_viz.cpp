@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "commands.hpp"
-#include "ludus/agents/agent.hpp"
-#include "ludus/agents/match.hpp"
+#include "ludus/engine/agent.hpp"
+#include "ludus/engine/match.hpp"
 #include "ludus/engine/config.hpp"
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/replay.hpp"
@@ -210,11 +210,7 @@ void add_viz_commands(CLI::App& app) {
     const EnvSpec& spec = env->spec();
     std::vector<std::string> names = split_agent_list(wa->agents);
     if (names.empty()) {
-      for (const auto& a : agents_for(wa->env))
-        if (a != "random") {
-          names.push_back(a);
-          break;
-        }
+      names.push_back(default_bot(wa->env));
       while (static_cast<int>(names.size()) < spec.num_teams) names.push_back("random");
     }
     if (static_cast<int>(names.size()) != spec.num_teams)

@@ -1,8 +1,8 @@
 # ludus_add_env_plugin(NAME SOURCES src.cpp ... [LIBS lib ...])
 #
 # Builds a game plugin: a shared module lib<NAME>.so that `ludus --plugin` and
-# LUDUS_PLUGIN_PATH load. It links ludus::engine (plus LIBS, e.g. ludus::agents for a
-# plugin that also registers bots), compiles as C++20 with hidden symbols, refuses
+# LUDUS_PLUGIN_PATH load. It links ludus::engine (the env and Agent contracts, so a plugin
+# may register bots too; plus LIBS), compiles as C++20 with hidden symbols, refuses
 # undefined symbols at link time (a missing function fails the build, not the load),
 # and adds the ABI stamp (LUDUS_DEFINE_PLUGIN) that the loader checks, so the sources
 # need only their LUDUS_REGISTER_ENV line.

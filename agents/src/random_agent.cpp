@@ -1,7 +1,7 @@
 // The random agent: uniform actions from any game's action space.
 #include <memory>
 
-#include "ludus/agents/agent.hpp"
+#include "ludus/engine/agent.hpp"
 #include "ludus/engine/rng.hpp"
 
 namespace ludus {

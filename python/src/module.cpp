@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "ludus/agents/agent.hpp"
+#include "ludus/engine/agent.hpp"
 #include "ludus/engine/bytes.hpp"
 #include "ludus/engine/config.hpp"
 #include "ludus/engine/frame.hpp"

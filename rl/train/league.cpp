@@ -9,11 +9,11 @@
 #include <ctime>
 #include <filesystem>
 
-#include "ludus/agents/match.hpp"
+#include "ludus/engine/match.hpp"
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/replay.hpp"
 #include "ludus/engine/version.hpp"
-#include "ludus/policy/policy_agent.hpp"
+#include "ludus/rl/policy_agent.hpp"
 #include "ludus/rl/checkpoint.hpp"
 
 namespace ludus::rl {

@@ -10,7 +10,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "ludus/agents/agent.hpp"
+#include "ludus/engine/agent.hpp"
 #include "ludus/engine/registry.hpp"
 #include "ludus/rl/checkpoint.hpp"
 

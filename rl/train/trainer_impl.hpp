@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "ludus/agents/agent.hpp"
+#include "ludus/engine/agent.hpp"
 #include "ludus/engine/rng.hpp"
 #include "ludus/engine/vec_env.hpp"
 #include "ludus/rl/dist.hpp"

@@ -1,8 +1,8 @@
 // Codewars bots: they play legal macro orders, swarm beats rush on small maps from either side.
 #include <gtest/gtest.h>
 
-#include "ludus/agents/agent.hpp"
-#include "ludus/agents/match.hpp"
+#include "ludus/engine/agent.hpp"
+#include "ludus/engine/match.hpp"
 #include "ludus/engine/registry.hpp"
 
 namespace ludus {

@@ -9,11 +9,27 @@ work=$3
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 source "$here/check.sh"
 
+# A second-stage config starts from a first stage's checkpoint (init_checkpoint): a
+# one-update first stage of the same game and observation options stands in for it, so
+# the check also proves that the two stages' networks fit.
+stage1=""
+for cfg in "$src"/configs/*.yaml; do
+  if grep -q '^init_checkpoint:' "$cfg" && [ -z "$stage1" ]; then
+    "$ludus" train -q --config "$src/configs/codewars-small.yaml" --set run_dir=stage1 --set total_steps=1 \
+      --set grpo.groups=1 --set grpo.group_size=2 --set game.max_ticks=120 --set eval.matches=1 \
+      --set time_budget_minutes=0 > stage1.log 2>&1 || { echo "FAIL stage1: $(tail -3 stage1.log)"; fails=$((fails + 1)); }
+    stage1=stage1/checkpoints/ckpt_0000001.pt
+  fi
+done
 n=0
 for cfg in "$src"/configs/*.yaml; do
-  check "check-$(basename "$cfg" .yaml)" 0 '^config OK: ' -- "$ludus" train --config "$cfg" --check
+  init=()
+  grep -q '^init_checkpoint:' "$cfg" && init=(--set "init_checkpoint=$stage1")
+  check "check-$(basename "$cfg" .yaml)" 0 '^config OK: ' -- "$ludus" train --config "$cfg" --check "${init[@]}"
   n=$((n + 1))
 done
+check init-checkpoint-missing 1 "init_checkpoint: .*cannot open" -- "$ludus" train --config "$src/configs/codewars-full.yaml" \
+  --set init_checkpoint=no-such.pt --check
 if [ "$n" -lt 5 ]; then echo "FAIL configs-found: only $n configs under $src/configs"; fails=$((fails + 1)); fi
 check bad-bot 1 "opponents.bots: agent 'lazzy' is unknown for game 'reach'.*greedy" -- \
   "$ludus" train --config "$src/configs/reach-smoke.yaml" --set opponents.bots=random,lazzy --set run_dir=bad-bot

@@ -12,8 +12,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "ludus/agents/agent.hpp"
-#include "ludus/agents/match.hpp"
+#include "ludus/engine/agent.hpp"
+#include "ludus/engine/match.hpp"
 #include "ludus/engine/conformance.hpp"
 #include "ludus/engine/plugin.hpp"
 #include "ludus/engine/registry.hpp"

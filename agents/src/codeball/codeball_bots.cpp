@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "bot_util.hpp"
-#include "ludus/agents/agent.hpp"
+#include "ludus/engine/agent.hpp"
 
 namespace ludus::codeball::bots {
 namespace {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "codewars/codewars.hpp"
-#include "ludus/agents/agent.hpp"
+#include "ludus/engine/agent.hpp"
 
 namespace ludus::codewars {
 namespace {

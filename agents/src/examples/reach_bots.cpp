@@ -3,7 +3,7 @@
 #include <memory>
 #include <numbers>
 
-#include "ludus/agents/agent.hpp"
+#include "ludus/engine/agent.hpp"
 #include "ludus/engine/rng.hpp"
 #include "examples/reach/reach.hpp"
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "ludus/agents/agent.hpp"
+#include "ludus/engine/agent.hpp"
 #include "ludus/engine/bytes.hpp"
 #include "ludus/engine/env.hpp"
 #include "ludus/engine/frame.hpp"

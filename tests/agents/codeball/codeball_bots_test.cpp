@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "codeball/codeball.hpp"
-#include "ludus/agents/agent.hpp"
-#include "ludus/agents/match.hpp"
+#include "ludus/engine/agent.hpp"
+#include "ludus/engine/match.hpp"
 #include "ludus/engine/registry.hpp"
 
 namespace ludus {

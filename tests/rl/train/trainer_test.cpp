@@ -10,7 +10,7 @@
 
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/replay.hpp"
-#include "ludus/policy/policy_agent.hpp"
+#include "ludus/rl/policy_agent.hpp"
 #include "ludus/train/trainer.hpp"
 
 namespace ludus::rl {

@@ -1,5 +1,5 @@
 // The match loop: agents act on observations, the env steps, frames go to the replay.
-#include "ludus/agents/match.hpp"
+#include "ludus/engine/match.hpp"
 
 #include <stdexcept>
 #include <vector>

@@ -1,5 +1,5 @@
 // Agent registry and construction by name.
-#include "ludus/agents/agent.hpp"
+#include "ludus/engine/agent.hpp"
 
 #include <algorithm>
 #include <sstream>
@@ -67,6 +67,12 @@ std::vector<std::string> split_agent_list(const std::string& list) {
   for (std::string part; std::getline(ss, part, ',');)
     if (!part.empty()) out.push_back(part);
   return out;
+}
+
+std::string default_bot(const std::string& env_name) {
+  for (const auto* e : AgentRegistry::global().entries())
+    if (std::find(e->games.begin(), e->games.end(), env_name) != e->games.end()) return e->name;
+  return "random";
 }
 
 std::vector<std::string> agents_for(const std::string& env_name) {

@@ -56,6 +56,9 @@ class AgentRegistry {
 std::unique_ptr<Agent> make_agent(const std::string& spec, const std::string& env_name);
 // Splits a comma-separated agent list ("greedy,policy:run/best.pt"), dropping empty items.
 std::vector<std::string> split_agent_list(const std::string& list);
+// The game's first scripted bot: the first agent registered for `env_name` itself (not
+// for every game, as random and policy are); "random" when it has none.
+std::string default_bot(const std::string& env_name);
 // Agent names that can play `env_name`.
 std::vector<std::string> agents_for(const std::string& env_name);
 

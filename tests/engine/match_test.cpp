@@ -3,8 +3,8 @@
 
 #include <filesystem>
 
-#include "ludus/agents/agent.hpp"
-#include "ludus/agents/match.hpp"
+#include "ludus/engine/agent.hpp"
+#include "ludus/engine/match.hpp"
 #include "ludus/engine/frame.hpp"
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/replay.hpp"

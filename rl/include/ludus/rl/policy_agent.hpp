@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "ludus/agents/agent.hpp"
+#include "ludus/engine/agent.hpp"
 #include "ludus/engine/rng.hpp"
 #include "ludus/rl/checkpoint.hpp"
 #include "ludus/rl/policy.hpp"

@@ -5,7 +5,7 @@
 #include <functional>
 #include <span>
 
-#include "ludus/agents/agent.hpp"
+#include "ludus/engine/agent.hpp"
 #include "ludus/engine/env.hpp"
 
 namespace ludus {

@@ -1,6 +1,6 @@
 // PolicyAgent and its registration as "policy:CHECKPOINT" (argmax) and
 // "policy-sample:CHECKPOINT" (sampled actions).
-#include "ludus/policy/policy_agent.hpp"
+#include "ludus/rl/policy_agent.hpp"
 
 #include <algorithm>
 #include <numeric>
