@@ -571,6 +571,137 @@ void flush_lines(std::string& buf, int rank, FILE* to, bool all) {
   std::fflush(to);
 }
 
+// The children's environment: ours without any launcher variable, plus the job's.
+std::vector<std::string> launch_env(int nproc, int port) {
+  const std::map<std::string, std::string> vars = {
+      {"WORLD_SIZE", std::to_string(nproc)},     {"MASTER_ADDR", "127.0.0.1"},
+      {"MASTER_PORT", std::to_string(port)},     {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+      {"LOCAL_WORLD_SIZE", std::to_string(nproc)}};
+  std::vector<std::string> base_env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string kv = *e;
+    const std::string name = kv.substr(0, kv.find('='));
+    if (vars.count(name) || name == "RANK" || name == "LOCAL_RANK") continue;
+    base_env.push_back(kv);
+  }
+  for (const auto& [k, v] : vars) base_env.push_back(k + "=" + v);
+  return base_env;
+}
+
+// Starts rank r of the job (rank 0 writes to our stdout/stderr, the others to pipes).
+// Returns an error message, empty when it started.
+std::string spawn_rank(Child& c, int r, const std::vector<std::string>& argv, const std::vector<std::string>& base_env) {
+  c.rank = r;
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  std::vector<std::string> env = base_env;
+  env.push_back(fmt::format("RANK={}", r));
+  env.push_back(fmt::format("LOCAL_RANK={}", r));
+  std::vector<char*> cenv;
+  for (auto& kv : env) cenv.push_back(kv.data());
+  cenv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  if (r > 0) {
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+      posix_spawn_file_actions_destroy(&fa);
+      return fmt::format("cannot create pipes for rank {}: {}", r, std::strerror(errno));
+    }
+    posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
+  }
+  const int rc = posix_spawn(&c.pid, cargv[0], &fa, nullptr, cargv.data(), cenv.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (r > 0) {
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    c.out_fd = out_pipe[0];
+    c.err_fd = err_pipe[0];
+  }
+  if (rc != 0) {
+    c.running = false;
+    c.pid = -1;
+    return fmt::format("cannot start rank {} ({}): {}", r, argv[0], std::strerror(rc));
+  }
+  return {};
+}
+
+// Waits up to 100 ms for output of ranks > 0 and passes whole lines on with their prefix.
+void pump_output(std::vector<Child>& children) {
+  std::vector<pollfd> fds;
+  std::vector<std::pair<Child*, bool>> owners;  // (child, is stderr)
+  for (auto& c : children) {
+    if (c.out_fd >= 0) {
+      fds.push_back({c.out_fd, POLLIN, 0});
+      owners.emplace_back(&c, false);
+    }
+    if (c.err_fd >= 0) {
+      fds.push_back({c.err_fd, POLLIN, 0});
+      owners.emplace_back(&c, true);
+    }
+  }
+  if (!fds.empty()) ::poll(fds.data(), fds.size(), 100);
+  else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (size_t i = 0; i < fds.size(); ++i) {
+    if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    auto& [c, is_err] = owners[i];
+    char chunk[4096];
+    const ssize_t n = ::read(fds[i].fd, chunk, sizeof chunk);
+    std::string& buf = is_err ? c->err_buf : c->out_buf;
+    FILE* to = is_err ? stderr : stdout;
+    if (n > 0) {
+      buf.append(chunk, static_cast<size_t>(n));
+      flush_lines(buf, c->rank, to, false);
+    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+      flush_lines(buf, c->rank, to, true);
+      ::close(fds[i].fd);
+      (is_err ? c->err_fd : c->out_fd) = -1;
+    }
+  }
+}
+
+// Collects the ranks that ended; notes the time of the first failure. True while any runs.
+bool reap(std::vector<Child>& children, Clock::time_point& first_failure) {
+  bool any_running = false;
+  for (auto& c : children) {
+    if (!c.running || c.pid < 0) continue;
+    int status = 0;
+    const pid_t w = ::waitpid(c.pid, &status, WNOHANG);
+    if (w == c.pid) {
+      c.running = false;
+      c.status = status;
+      if (failed(status) && first_failure == Clock::time_point::max()) first_failure = Clock::now();
+    } else {
+      any_running = true;
+    }
+  }
+  return any_running;
+}
+
+void signal_running(std::vector<Child>& children, int sig, bool mark) {
+  for (auto& c : children) {
+    if (!c.running || c.pid <= 0) continue;
+    if (mark) c.stopped_by_launcher = true;
+    ::kill(c.pid, sig);
+  }
+}
+
+// 0 when every rank succeeded, else 1 (128 + signal when we were interrupted), after
+// saying which ranks failed.
+int job_status(const std::vector<Child>& children, bool spawn_failed) {
+  int rc = spawn_failed ? 1 : 0;
+  for (const auto& c : children) {
+    if (c.pid < 0 || !failed(c.status)) continue;
+    fmt::print(stderr, "ludus: rank {} {}{}\n", c.rank, describe_status(c.status),
+               c.stopped_by_launcher ? " (stopped by the launcher after another rank failed)" : "");
+    rc = 1;
+  }
+  if (g_launcher_signal != 0) rc = 128 + g_launcher_signal;
+  return rc;
+}
+
 }  // namespace
 
 int launch_local(const std::vector<std::string>& argv, int nproc, double grace_s) {
@@ -590,19 +721,7 @@ int launch_local(const std::vector<std::string>& argv, int nproc, double grace_s
 #else
   const int port = 0;
 #endif
-
-  const std::map<std::string, std::string> vars = {
-      {"WORLD_SIZE", std::to_string(nproc)},     {"MASTER_ADDR", "127.0.0.1"},
-      {"MASTER_PORT", std::to_string(port)},     {"TORCHELASTIC_USE_AGENT_STORE", "True"},
-      {"LOCAL_WORLD_SIZE", std::to_string(nproc)}};
-  std::vector<std::string> base_env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string kv = *e;
-    const std::string name = kv.substr(0, kv.find('='));
-    if (vars.count(name) || name == "RANK" || name == "LOCAL_RANK") continue;
-    base_env.push_back(kv);
-  }
-  for (const auto& [k, v] : vars) base_env.push_back(k + "=" + v);
+  const std::vector<std::string> base_env = launch_env(nproc, port);
 
   struct sigaction sa {}, old_int {}, old_term {};
   sa.sa_handler = on_launcher_signal;
@@ -611,47 +730,12 @@ int launch_local(const std::vector<std::string>& argv, int nproc, double grace_s
   sigaction(SIGTERM, &sa, &old_term);
 
   std::vector<Child> children(static_cast<size_t>(nproc));
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
   std::string spawn_error;
-  for (int r = 0; r < nproc; ++r) {
-    auto& c = children[static_cast<size_t>(r)];
-    c.rank = r;
-    std::vector<std::string> env = base_env;
-    env.push_back(fmt::format("RANK={}", r));
-    env.push_back(fmt::format("LOCAL_RANK={}", r));
-    std::vector<char*> cenv;
-    for (auto& kv : env) cenv.push_back(kv.data());
-    cenv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
-    if (r > 0) {
-      if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
-        spawn_error = fmt::format("cannot create pipes for rank {}: {}", r, std::strerror(errno));
-        posix_spawn_file_actions_destroy(&fa);
-        break;
-      }
-      posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-      posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-    }
-    const int rc = posix_spawn(&c.pid, cargv[0], &fa, nullptr, cargv.data(), cenv.data());
-    posix_spawn_file_actions_destroy(&fa);
-    if (r > 0) {
-      ::close(out_pipe[1]);
-      ::close(err_pipe[1]);
-      c.out_fd = out_pipe[0];
-      c.err_fd = err_pipe[0];
-    }
-    if (rc != 0) {
-      spawn_error = fmt::format("cannot start rank {} ({}): {}", r, argv[0], std::strerror(rc));
-      c.running = false;
-      c.pid = -1;
-      break;
-    }
-  }
+  for (int r = 0; r < nproc && spawn_error.empty(); ++r)
+    spawn_error = spawn_rank(children[static_cast<size_t>(r)], r, argv, base_env);
 
+  // A failed rank (or a signal to us) starts the grace period; after it the others get
+  // SIGTERM, and SIGKILL 3 s later.
   auto first_failure = Clock::time_point::max();
   bool terminated = false;
   auto kill_time = Clock::time_point::max();
@@ -661,49 +745,8 @@ int launch_local(const std::vector<std::string>& argv, int nproc, double grace_s
     grace_s = 0;
   }
   for (;;) {
-    std::vector<pollfd> fds;
-    std::vector<std::pair<Child*, bool>> owners;  // (child, is stderr)
-    for (auto& c : children) {
-      if (c.out_fd >= 0) {
-        fds.push_back({c.out_fd, POLLIN, 0});
-        owners.emplace_back(&c, false);
-      }
-      if (c.err_fd >= 0) {
-        fds.push_back({c.err_fd, POLLIN, 0});
-        owners.emplace_back(&c, true);
-      }
-    }
-    if (!fds.empty()) ::poll(fds.data(), fds.size(), 100);
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    for (size_t i = 0; i < fds.size(); ++i) {
-      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      auto& [c, is_err] = owners[i];
-      char chunk[4096];
-      const ssize_t n = ::read(fds[i].fd, chunk, sizeof chunk);
-      std::string& buf = is_err ? c->err_buf : c->out_buf;
-      FILE* to = is_err ? stderr : stdout;
-      if (n > 0) {
-        buf.append(chunk, static_cast<size_t>(n));
-        flush_lines(buf, c->rank, to, false);
-      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-        flush_lines(buf, c->rank, to, true);
-        ::close(fds[i].fd);
-        (is_err ? c->err_fd : c->out_fd) = -1;
-      }
-    }
-    bool any_running = false;
-    for (auto& c : children) {
-      if (!c.running || c.pid < 0) continue;
-      int status = 0;
-      const pid_t w = ::waitpid(c.pid, &status, WNOHANG);
-      if (w == c.pid) {
-        c.running = false;
-        c.status = status;
-        if (failed(status) && first_failure == Clock::time_point::max()) first_failure = Clock::now();
-      } else {
-        any_running = true;
-      }
-    }
+    pump_output(children);
+    const bool any_running = reap(children, first_failure);
     const bool pipes_open =
         std::any_of(children.begin(), children.end(), [](const Child& c) { return c.out_fd >= 0 || c.err_fd >= 0; });
     if (!any_running && !pipes_open) break;
@@ -716,29 +759,15 @@ int launch_local(const std::vector<std::string>& argv, int nproc, double grace_s
     if (over_grace && !terminated) {
       terminated = true;
       kill_time = Clock::now() + std::chrono::seconds(3);
-      for (auto& c : children) {
-        if (!c.running || c.pid <= 0) continue;
-        c.stopped_by_launcher = true;
-        ::kill(c.pid, SIGTERM);
-      }
+      signal_running(children, SIGTERM, true);
     } else if (terminated && Clock::now() >= kill_time) {
-      for (auto& c : children)
-        if (c.running && c.pid > 0) ::kill(c.pid, SIGKILL);
+      signal_running(children, SIGKILL, false);
       kill_time = Clock::time_point::max();
     }
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
-
-  int rc = spawn_error.empty() ? 0 : 1;
-  for (const auto& c : children) {
-    if (c.pid < 0 || !failed(c.status)) continue;
-    fmt::print(stderr, "ludus: rank {} {}{}\n", c.rank, describe_status(c.status),
-               c.stopped_by_launcher ? " (stopped by the launcher after another rank failed)" : "");
-    rc = 1;
-  }
-  if (g_launcher_signal != 0) rc = 128 + g_launcher_signal;
-  return rc;
+  return job_status(children, !spawn_error.empty());
 }
 
 }  // namespace ludus::rl::dist
