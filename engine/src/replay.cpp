@@ -177,102 +177,9 @@ ReplayReader::ReplayReader(const std::string& path, ReplayMode mode) : path_(pat
     file_size = end > 0 ? static_cast<uint64_t>(end) : 0;
   }
   std::rewind(file_);
-  auto fail = [&](const std::string& why) -> void {
-    const long pos = std::ftell(file_);
-    throw ReplayError(path_ + ": " + why + " (at byte " + std::to_string(pos) + ")");
-  };
   try {
-    char magic[8];
-    if (!read_exact(file_, magic, 8) || std::memcmp(magic, kMagic, 8) != 0)
-      fail("not a ludus replay (bad magic bytes)");
-    uint32_t version = 0;
-    uint64_t hsize = 0;
-    if (!read_exact(file_, &version, 4)) fail("truncated header");
-    if (version < 1 || version > kReplayFormatVersion)
-      fail("replay format version " + std::to_string(version) + " is not supported (this ludus reads 1 to " +
-           std::to_string(kReplayFormatVersion) + ")");
-    if (!read_exact(file_, &hsize, 8) || hsize > (1u << 28)) fail("truncated or corrupt header size");
-    if (hsize + 4 > bytes_left(file_, file_size)) fail("truncated header");
-    std::vector<uint8_t> hdr(hsize);
-    uint32_t hcrc = 0;
-    if (!read_exact(file_, hdr.data(), hsize) || !read_exact(file_, &hcrc, 4)) fail("truncated header");
-    if (crc32_of(hdr.data(), hdr.size()) != hcrc) fail("header checksum mismatch: the file is corrupted");
-    ByteReader r(hdr, path_ + " header");
-    header_.format_version = r.get<uint32_t>();
-    header_.env_name = r.get_string();
-    header_.env_options_yaml = r.get_string();
-    header_.seed = r.get<uint64_t>();
-    const auto n_agents = r.get<uint64_t>();
-    if (n_agents > 64) r.fail("too many agent entries");
-    for (uint64_t i = 0; i < n_agents; ++i) header_.agents.push_back(r.get_string());
-    header_.ludus_version = r.get_string();
-    header_.created_utc = r.get_string();
-    if (version >= 2) {
-      header_.tick_rate_hz = r.get<double>();
-      if (!(header_.tick_rate_hz >= 0 && header_.tick_rate_hz <= 1e6)) r.fail("implausible tick rate");
-    }
-    r.expect_end();
-
-    for (;;) {
-      char tag[4];
-      const size_t got = std::fread(tag, 1, 4, file_);
-      if (got != 4) break;  // no (complete) end record: the writer did not finish
-      if (std::memcmp(tag, kEndTag, 4) == 0) {
-        uint64_t total = 0, rsize = 0;
-        std::vector<uint8_t> res;
-        uint32_t ecrc = 0;
-        bool ok = read_exact(file_, &total, 8) && read_exact(file_, &rsize, 8);
-        if (ok && rsize > (1u << 20)) fail("end record has a corrupt size field");
-        if (ok && rsize + 4 > bytes_left(file_, file_size)) ok = false;
-        if (ok) {
-          res.resize(rsize);
-          ok = read_exact(file_, res.data(), rsize) && read_exact(file_, &ecrc, 4);
-        }
-        if (!ok) break;  // cut inside the end record: the writer was killed while finishing
-        std::vector<uint8_t> body;
-        ByteWriter bw(body);
-        bw.put<uint64_t>(total);
-        bw.put<uint64_t>(rsize);
-        body.insert(body.end(), res.begin(), res.end());
-        if (crc32_of(body.data(), body.size()) != ecrc) fail("end record checksum mismatch: the file is corrupted");
-        if (static_cast<int64_t>(total) != total_frames_)
-          fail("end record says " + std::to_string(total) + " frames, chunks hold " +
-               std::to_string(total_frames_));
-        ByteReader rr(res, path_ + " result");
-        rr.get_array(result_.team_scores, 64);
-        result_.winner = rr.get<int32_t>();
-        result_.ticks = rr.get<int64_t>();
-        rr.expect_end();
-        char extra;
-        if (std::fread(&extra, 1, 1, file_) != 0) fail("unexpected bytes after the end record");
-        complete_ = true;
-        break;
-      }
-      if (std::memcmp(tag, kChunkTag, 4) != 0) fail("unknown record tag: the file is corrupted");
-      uint32_t count = 0, ccrc = 0;
-      uint64_t raw = 0, packed = 0;
-      const long chunk_start = std::ftell(file_) - 4;
-      bool ok = read_exact(file_, &count, 4) && read_exact(file_, &raw, 8) &&
-                read_exact(file_, &packed, 8) && read_exact(file_, &ccrc, 4);
-      if (ok && (packed > kMaxChunkBytes || raw > kMaxChunkBytes || count == 0))
-        fail("chunk " + std::to_string(chunks_.size()) + " has a corrupt size field");
-      const long offset = std::ftell(file_);
-      std::vector<uint8_t> data;
-      if (ok && packed > bytes_left(file_, file_size)) ok = false;  // cut inside the chunk
-      if (ok) {
-        data.resize(packed);
-        ok = read_exact(file_, data.data(), packed);
-      }
-      if (!ok) {
-        // A chunk cut short: the writer was killed while writing it.
-        std::fseek(file_, chunk_start, SEEK_SET);
-        break;
-      }
-      if (crc32_of(data.data(), data.size()) != ccrc)
-        fail("chunk " + std::to_string(chunks_.size()) + " checksum mismatch: the file is corrupted");
-      chunks_.push_back(Chunk{static_cast<uint64_t>(offset), packed, raw, count, total_frames_});
-      total_frames_ += count;
-    }
+    read_header(file_size);
+    index_records(file_size);
     if (!complete_) {
       warning_ = path_ + ": the replay has no end record (its writer did not finish); " +
                  std::to_string(total_frames_) + " frames in " + std::to_string(chunks_.size()) +
@@ -291,6 +198,118 @@ ReplayReader::ReplayReader(const std::string& path, ReplayMode mode) : path_(pat
     file_ = nullptr;
     throw;
   }
+}
+
+void ReplayReader::fail_at(const std::string& why) const {
+  const long pos = std::ftell(file_);
+  throw ReplayError(path_ + ": " + why + " (at byte " + std::to_string(pos) + ")");
+}
+
+// Magic, version, then the checksummed header record.
+void ReplayReader::read_header(uint64_t file_size) {
+  char magic[8];
+  if (!read_exact(file_, magic, 8) || std::memcmp(magic, kMagic, 8) != 0)
+    fail_at("not a ludus replay (bad magic bytes)");
+  uint32_t version = 0;
+  uint64_t hsize = 0;
+  if (!read_exact(file_, &version, 4)) fail_at("truncated header");
+  if (version < 1 || version > kReplayFormatVersion)
+    fail_at("replay format version " + std::to_string(version) + " is not supported (this ludus reads 1 to " +
+            std::to_string(kReplayFormatVersion) + ")");
+  if (!read_exact(file_, &hsize, 8) || hsize > (1u << 28)) fail_at("truncated or corrupt header size");
+  if (hsize + 4 > bytes_left(file_, file_size)) fail_at("truncated header");
+  std::vector<uint8_t> hdr(hsize);
+  uint32_t hcrc = 0;
+  if (!read_exact(file_, hdr.data(), hsize) || !read_exact(file_, &hcrc, 4)) fail_at("truncated header");
+  if (crc32_of(hdr.data(), hdr.size()) != hcrc) fail_at("header checksum mismatch: the file is corrupted");
+  ByteReader r(hdr, path_ + " header");
+  header_.format_version = r.get<uint32_t>();
+  header_.env_name = r.get_string();
+  header_.env_options_yaml = r.get_string();
+  header_.seed = r.get<uint64_t>();
+  const auto n_agents = r.get<uint64_t>();
+  if (n_agents > 64) r.fail("too many agent entries");
+  for (uint64_t i = 0; i < n_agents; ++i) header_.agents.push_back(r.get_string());
+  header_.ludus_version = r.get_string();
+  header_.created_utc = r.get_string();
+  if (version >= 2) {
+    header_.tick_rate_hz = r.get<double>();
+    if (!(header_.tick_rate_hz >= 0 && header_.tick_rate_hz <= 1e6)) r.fail("implausible tick rate");
+  }
+  r.expect_end();
+}
+
+// Chunk records up to the end record; a record cut short (a killed writer) ends the index
+// there, with complete_ left false.
+void ReplayReader::index_records(uint64_t file_size) {
+  for (;;) {
+    char tag[4];
+    const size_t got = std::fread(tag, 1, 4, file_);
+    if (got != 4) return;  // no (complete) end record: the writer did not finish
+    if (std::memcmp(tag, kEndTag, 4) == 0) return read_end_record(file_size);
+    if (std::memcmp(tag, kChunkTag, 4) != 0) fail_at("unknown record tag: the file is corrupted");
+    if (!read_chunk(file_size)) return;
+  }
+}
+
+// One chunk record after its tag: indexed, not decoded. False when it is cut short.
+bool ReplayReader::read_chunk(uint64_t file_size) {
+  uint32_t count = 0, ccrc = 0;
+  uint64_t raw = 0, packed = 0;
+  const long chunk_start = std::ftell(file_) - 4;
+  bool ok = read_exact(file_, &count, 4) && read_exact(file_, &raw, 8) &&
+            read_exact(file_, &packed, 8) && read_exact(file_, &ccrc, 4);
+  if (ok && (packed > kMaxChunkBytes || raw > kMaxChunkBytes || count == 0))
+    fail_at("chunk " + std::to_string(chunks_.size()) + " has a corrupt size field");
+  const long offset = std::ftell(file_);
+  std::vector<uint8_t> data;
+  if (ok && packed > bytes_left(file_, file_size)) ok = false;  // cut inside the chunk
+  if (ok) {
+    data.resize(packed);
+    ok = read_exact(file_, data.data(), packed);
+  }
+  if (!ok) {
+    // A chunk cut short: the writer was killed while writing it.
+    std::fseek(file_, chunk_start, SEEK_SET);
+    return false;
+  }
+  if (crc32_of(data.data(), data.size()) != ccrc)
+    fail_at("chunk " + std::to_string(chunks_.size()) + " checksum mismatch: the file is corrupted");
+  chunks_.push_back(Chunk{static_cast<uint64_t>(offset), packed, raw, count, total_frames_});
+  total_frames_ += count;
+  return true;
+}
+
+// The end record after its tag: frame count and the match result.
+void ReplayReader::read_end_record(uint64_t file_size) {
+  uint64_t total = 0, rsize = 0;
+  std::vector<uint8_t> res;
+  uint32_t ecrc = 0;
+  bool ok = read_exact(file_, &total, 8) && read_exact(file_, &rsize, 8);
+  if (ok && rsize > (1u << 20)) fail_at("end record has a corrupt size field");
+  if (ok && rsize + 4 > bytes_left(file_, file_size)) ok = false;
+  if (ok) {
+    res.resize(rsize);
+    ok = read_exact(file_, res.data(), rsize) && read_exact(file_, &ecrc, 4);
+  }
+  if (!ok) return;  // cut inside the end record: the writer was killed while finishing
+  std::vector<uint8_t> body;
+  ByteWriter bw(body);
+  bw.put<uint64_t>(total);
+  bw.put<uint64_t>(rsize);
+  body.insert(body.end(), res.begin(), res.end());
+  if (crc32_of(body.data(), body.size()) != ecrc) fail_at("end record checksum mismatch: the file is corrupted");
+  if (static_cast<int64_t>(total) != total_frames_)
+    fail_at("end record says " + std::to_string(total) + " frames, chunks hold " +
+         std::to_string(total_frames_));
+  ByteReader rr(res, path_ + " result");
+  rr.get_array(result_.team_scores, 64);
+  result_.winner = rr.get<int32_t>();
+  result_.ticks = rr.get<int64_t>();
+  rr.expect_end();
+  char extra;
+  if (std::fread(&extra, 1, 1, file_) != 0) fail_at("unexpected bytes after the end record");
+  complete_ = true;
 }
 
 ReplayReader::~ReplayReader() {

@@ -69,41 +69,44 @@ struct NearestTriangle final : btTriangleCallback {
   }
 };
 
-}  // namespace
+// The arena's signed distance sampled on a grid offset by a fraction of a step, so that no
+// node lies exactly on a plane of the arena.
+struct SurfaceGrid {
+  double h = BulletArena::kGridStep, off = 0.37 * BulletArena::kGridStep;
+  double x0 = -ARENA_WIDTH / 2 - 2 * h - off, y0 = -2 * h - off, z0 = -ARENA_DEPTH / 2 - ARENA_GOAL_DEPTH - 2 * h - off;
+  int nx = static_cast<int>((ARENA_WIDTH + 4 * h) / h) + 2;
+  int ny = static_cast<int>((ARENA_HEIGHT + 4 * h) / h) + 2;
+  int nz = static_cast<int>((ARENA_DEPTH + 2 * ARENA_GOAL_DEPTH + 4 * h) / h) + 2;
+  std::vector<float> f;
 
-BulletArena::BulletArena() {
-  // Surface nets: one vertex per grid cell the surface crosses (projected onto the
-  // surface), one quad per grid edge with a sign change. The grid is offset by a fraction
-  // of a step so that no node lies exactly on a plane of the arena.
-  const double h = kGridStep, off = 0.37 * kGridStep;
-  const double x0 = -ARENA_WIDTH / 2 - 2 * h - off, y0 = -2 * h - off,
-               z0 = -ARENA_DEPTH / 2 - ARENA_GOAL_DEPTH - 2 * h - off;
-  const int nx = static_cast<int>((ARENA_WIDTH + 4 * h) / h) + 2;
-  const int ny = static_cast<int>((ARENA_HEIGHT + 4 * h) / h) + 2;
-  const int nz = static_cast<int>((ARENA_DEPTH + 2 * ARENA_GOAL_DEPTH + 4 * h) / h) + 2;
-  auto node = [&](int i, int j, int k) { return Vec3{x0 + i * h, y0 + j * h, z0 + k * h}; };
-  auto at = [&](int i, int j, int k) {
+  Vec3 node(int i, int j, int k) const { return Vec3{x0 + i * h, y0 + j * h, z0 + k * h}; }
+  size_t at(int i, int j, int k) const {
     return (static_cast<size_t>(k) * static_cast<size_t>(ny) + static_cast<size_t>(j)) * static_cast<size_t>(nx) +
            static_cast<size_t>(i);
-  };
-  std::vector<float> f(static_cast<size_t>(nx) * static_cast<size_t>(ny) * static_cast<size_t>(nz));
-  for (int k = 0; k < nz; ++k)
-    for (int j = 0; j < ny; ++j)
-      for (int i = 0; i < nx; ++i) f[at(i, j, k)] = static_cast<float>(dan_to_arena(node(i, j, k)).distance);
+  }
+  SurfaceGrid() {
+    f.resize(static_cast<size_t>(nx) * static_cast<size_t>(ny) * static_cast<size_t>(nz));
+    for (int k = 0; k < nz; ++k)
+      for (int j = 0; j < ny; ++j)
+        for (int i = 0; i < nx; ++i) f[at(i, j, k)] = static_cast<float>(dan_to_arena(node(i, j, k)).distance);
+  }
+};
 
-  std::vector<int> cell_vertex(f.size(), -1);
-  std::vector<Vec3> verts;
-  static constexpr int kCorner[8][3] = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {1, 1, 0},
-                                        {0, 0, 1}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}};
-  static constexpr int kEdge[12][2] = {{0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 2}, {1, 3},
-                                       {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6}, {3, 7}};
-  for (int k = 0; k + 1 < nz; ++k)
-    for (int j = 0; j + 1 < ny; ++j)
-      for (int i = 0; i + 1 < nx; ++i) {
+constexpr int kCorner[8][3] = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {1, 1, 0}, {0, 0, 1}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}};
+constexpr int kEdge[12][2] = {{0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 2}, {1, 3},
+                              {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6}, {3, 7}};
+
+// Surface nets, vertices: one per grid cell the surface crosses (the mean of its edge
+// crossings, projected onto the surface). Returns each cell's vertex (-1: none).
+std::vector<int> place_vertices(const SurfaceGrid& g, std::vector<Vec3>& verts) {
+  std::vector<int> cell_vertex(g.f.size(), -1);
+  for (int k = 0; k + 1 < g.nz; ++k)
+    for (int j = 0; j + 1 < g.ny; ++j)
+      for (int i = 0; i + 1 < g.nx; ++i) {
         float v[8];
         int inside = 0;
         for (int c = 0; c < 8; ++c) {
-          v[c] = f[at(i + kCorner[c][0], j + kCorner[c][1], k + kCorner[c][2])];
+          v[c] = g.f[g.at(i + kCorner[c][0], j + kCorner[c][1], k + kCorner[c][2])];
           inside += v[c] > 0 ? 1 : 0;
         }
         if (inside == 0 || inside == 8) continue;
@@ -113,101 +116,113 @@ BulletArena::BulletArena() {
           const float a = v[e[0]], b = v[e[1]];
           if ((a > 0) == (b > 0)) continue;
           const double t = a / (a - b);
-          const Vec3 pa = node(i + kCorner[e[0]][0], j + kCorner[e[0]][1], k + kCorner[e[0]][2]);
-          const Vec3 pb = node(i + kCorner[e[1]][0], j + kCorner[e[1]][1], k + kCorner[e[1]][2]);
+          const Vec3 pa = g.node(i + kCorner[e[0]][0], j + kCorner[e[0]][1], k + kCorner[e[0]][2]);
+          const Vec3 pb = g.node(i + kCorner[e[1]][0], j + kCorner[e[1]][1], k + kCorner[e[1]][2]);
           sum += pa + (pb - pa) * t;
           ++count;
         }
-        cell_vertex[at(i, j, k)] = static_cast<int>(verts.size());
+        cell_vertex[g.at(i, j, k)] = static_cast<int>(verts.size());
         verts.push_back(project(sum * (1.0 / count)));
       }
+  return cell_vertex;
+}
 
+// Surface nets, faces: one quad (two triangles wound to face into the arena) per grid edge
+// with a sign change, joining the vertices of the four cells around it.
+std::vector<int> connect_quads(const SurfaceGrid& g, const std::vector<int>& cell_vertex, const std::vector<Vec3>& verts) {
+  std::vector<int> indices;
   auto emit = [&](int a, int b, int c) {
     if (a < 0 || b < 0 || c < 0 || a == b || b == c || a == c) return;
     Vec3 pa = verts[static_cast<size_t>(a)], pb = verts[static_cast<size_t>(b)], pc = verts[static_cast<size_t>(c)];
     const Vec3 n = cross(pb - pa, pc - pa);
     if (n.length_sq() < 1e-18) return;
-    // Wind every triangle so that its face normal points into the arena.
     const ArenaContact at_centre = dan_to_arena((pa + pb + pc) * (1.0 / 3));
     if (n.dot(at_centre.normal) < 0) std::swap(b, c);
-    indices_.insert(indices_.end(), {a, b, c});
+    indices.insert(indices.end(), {a, b, c});
   };
-  for (int k = 1; k + 1 < nz; ++k)
-    for (int j = 1; j + 1 < ny; ++j)
-      for (int i = 1; i + 1 < nx; ++i) {
-        const bool in0 = f[at(i, j, k)] > 0;
+  auto quad = [&](size_t c0, size_t c1, size_t c2, size_t c3) {
+    const int q[4] = {cell_vertex[c0], cell_vertex[c1], cell_vertex[c2], cell_vertex[c3]};
+    emit(q[0], q[1], q[2]);
+    emit(q[0], q[2], q[3]);
+  };
+  for (int k = 1; k + 1 < g.nz; ++k)
+    for (int j = 1; j + 1 < g.ny; ++j)
+      for (int i = 1; i + 1 < g.nx; ++i) {
+        const bool in0 = g.f[g.at(i, j, k)] > 0;
         // Edges along +x, +y, +z from node (i, j, k); the four cells around each.
-        if (in0 != (f[at(i + 1, j, k)] > 0)) {
-          const int q[4] = {cell_vertex[at(i, j - 1, k - 1)], cell_vertex[at(i, j, k - 1)], cell_vertex[at(i, j, k)],
-                            cell_vertex[at(i, j - 1, k)]};
-          emit(q[0], q[1], q[2]);
-          emit(q[0], q[2], q[3]);
-        }
-        if (in0 != (f[at(i, j + 1, k)] > 0)) {
-          const int q[4] = {cell_vertex[at(i - 1, j, k - 1)], cell_vertex[at(i, j, k - 1)], cell_vertex[at(i, j, k)],
-                            cell_vertex[at(i - 1, j, k)]};
-          emit(q[0], q[1], q[2]);
-          emit(q[0], q[2], q[3]);
-        }
-        if (in0 != (f[at(i, j, k + 1)] > 0)) {
-          const int q[4] = {cell_vertex[at(i - 1, j - 1, k)], cell_vertex[at(i, j - 1, k)], cell_vertex[at(i, j, k)],
-                            cell_vertex[at(i - 1, j, k)]};
-          emit(q[0], q[1], q[2]);
-          emit(q[0], q[2], q[3]);
-        }
+        if (in0 != (g.f[g.at(i + 1, j, k)] > 0))
+          quad(g.at(i, j - 1, k - 1), g.at(i, j, k - 1), g.at(i, j, k), g.at(i, j - 1, k));
+        if (in0 != (g.f[g.at(i, j + 1, k)] > 0))
+          quad(g.at(i - 1, j, k - 1), g.at(i, j, k - 1), g.at(i, j, k), g.at(i - 1, j, k));
+        if (in0 != (g.f[g.at(i, j, k + 1)] > 0))
+          quad(g.at(i - 1, j - 1, k), g.at(i, j - 1, k), g.at(i, j, k), g.at(i - 1, j, k));
       }
-  // Where a flat triangle strays too far from a curved part of the surface, split its
-  // long edges at their projected midpoints. Edges are split once for both triangles that
-  // share them, so the mesh stays without cracks.
-  for (int pass = 0; pass < 6; ++pass) {
-    std::unordered_map<uint64_t, int> midpoint;
-    auto key = [](int a, int b) {
-      return (static_cast<uint64_t>(std::min(a, b)) << 32) | static_cast<uint32_t>(std::max(a, b));
-    };
-    auto needs_split = [&](int a, int b) {
-      const Vec3 m = (verts[static_cast<size_t>(a)] + verts[static_cast<size_t>(b)]) * 0.5;
-      return std::abs(dan_to_arena(m).distance) > kMaxDeviation * 0.5;
-    };
-    for (size_t t = 0; t < indices_.size(); t += 3)
-      for (int e = 0; e < 3; ++e) {
-        const int a = indices_[t + static_cast<size_t>(e)], b = indices_[t + static_cast<size_t>((e + 1) % 3)];
-        if (midpoint.count(key(a, b)) || !needs_split(a, b)) continue;
-        midpoint[key(a, b)] = static_cast<int>(verts.size());
-        verts.push_back(project((verts[static_cast<size_t>(a)] + verts[static_cast<size_t>(b)]) * 0.5));
-      }
-    if (midpoint.empty()) break;
-    std::vector<int> out;
-    out.reserve(indices_.size() * 2);
-    for (size_t t = 0; t < indices_.size(); t += 3) {
-      int v[3] = {indices_[t], indices_[t + 1], indices_[t + 2]};
-      int m[3];
-      int splits = 0;
-      for (int e = 0; e < 3; ++e) {
-        const auto it = midpoint.find(key(v[e], v[(e + 1) % 3]));
-        m[e] = it == midpoint.end() ? -1 : it->second;
-        splits += m[e] >= 0 ? 1 : 0;
-      }
-      if (splits == 3) {
-        out.insert(out.end(), {v[0], m[0], m[2], m[0], v[1], m[1], m[2], m[1], v[2], m[0], m[1], m[2]});
-        continue;
-      }
-      if (splits == 0) {
-        out.insert(out.end(), {v[0], v[1], v[2]});
-        continue;
-      }
-      // Rotate (keeping the winding) so that edge 0 (v0 -> v1) is split and, with two
-      // splits, edge 2 (v2 -> v0) is the one left whole.
-      for (int r = 0; r < 3 && !(m[0] >= 0 && (splits == 1 || m[2] < 0)); ++r) {
-        std::rotate(v, v + 1, v + 3);
-        std::rotate(m, m + 1, m + 3);
-      }
-      if (splits == 1)
-        out.insert(out.end(), {v[0], m[0], v[2], m[0], v[1], v[2]});
-      else
-        out.insert(out.end(), {m[0], v[1], m[1], v[0], m[0], m[1], v[0], m[1], v[2]});
+  return indices;
+}
+
+// Where a flat triangle strays too far from a curved part of the surface, splits its long
+// edges at their projected midpoints. Edges are split once for both triangles that share
+// them, so the mesh stays without cracks. False when nothing needed a split.
+bool refine_once(std::vector<Vec3>& verts, std::vector<int>& indices) {
+  std::unordered_map<uint64_t, int> midpoint;
+  auto key = [](int a, int b) {
+    return (static_cast<uint64_t>(std::min(a, b)) << 32) | static_cast<uint32_t>(std::max(a, b));
+  };
+  auto needs_split = [&](int a, int b) {
+    const Vec3 m = (verts[static_cast<size_t>(a)] + verts[static_cast<size_t>(b)]) * 0.5;
+    return std::abs(dan_to_arena(m).distance) > BulletArena::kMaxDeviation * 0.5;
+  };
+  for (size_t t = 0; t < indices.size(); t += 3)
+    for (int e = 0; e < 3; ++e) {
+      const int a = indices[t + static_cast<size_t>(e)], b = indices[t + static_cast<size_t>((e + 1) % 3)];
+      if (midpoint.count(key(a, b)) || !needs_split(a, b)) continue;
+      midpoint[key(a, b)] = static_cast<int>(verts.size());
+      verts.push_back(project((verts[static_cast<size_t>(a)] + verts[static_cast<size_t>(b)]) * 0.5));
     }
-    indices_ = std::move(out);
+  if (midpoint.empty()) return false;
+  std::vector<int> out;
+  out.reserve(indices.size() * 2);
+  for (size_t t = 0; t < indices.size(); t += 3) {
+    int v[3] = {indices[t], indices[t + 1], indices[t + 2]};
+    int m[3];
+    int splits = 0;
+    for (int e = 0; e < 3; ++e) {
+      const auto it = midpoint.find(key(v[e], v[(e + 1) % 3]));
+      m[e] = it == midpoint.end() ? -1 : it->second;
+      splits += m[e] >= 0 ? 1 : 0;
+    }
+    if (splits == 3) {
+      out.insert(out.end(), {v[0], m[0], m[2], m[0], v[1], m[1], m[2], m[1], v[2], m[0], m[1], m[2]});
+      continue;
+    }
+    if (splits == 0) {
+      out.insert(out.end(), {v[0], v[1], v[2]});
+      continue;
+    }
+    // Rotate (keeping the winding) so that edge 0 (v0 -> v1) is split and, with two
+    // splits, edge 2 (v2 -> v0) is the one left whole.
+    for (int r = 0; r < 3 && !(m[0] >= 0 && (splits == 1 || m[2] < 0)); ++r) {
+      std::rotate(v, v + 1, v + 3);
+      std::rotate(m, m + 1, m + 3);
+    }
+    if (splits == 1)
+      out.insert(out.end(), {v[0], m[0], v[2], m[0], v[1], v[2]});
+    else
+      out.insert(out.end(), {m[0], v[1], m[1], v[0], m[0], m[1], v[0], m[1], v[2]});
   }
+  indices = std::move(out);
+  return true;
+}
+
+}  // namespace
+
+BulletArena::BulletArena() {
+  const SurfaceGrid grid;
+  std::vector<Vec3> verts;
+  const std::vector<int> cell_vertex = place_vertices(grid, verts);
+  indices_ = connect_quads(grid, cell_vertex, verts);
+  for (int pass = 0; pass < 6; ++pass)
+    if (!refine_once(verts, indices_)) break;
   vertices_.reserve(verts.size() * 3);
   for (const Vec3& p : verts)
     vertices_.insert(vertices_.end(), {static_cast<float>(p.x), static_cast<float>(p.y), static_cast<float>(p.z)});

@@ -95,6 +95,11 @@ class ReplayReader {
     int64_t first_frame;
   };
   void load_chunk(size_t c);
+  [[noreturn]] void fail_at(const std::string& why) const;  // ReplayError naming the byte offset
+  void read_header(uint64_t file_size);
+  void index_records(uint64_t file_size);
+  bool read_chunk(uint64_t file_size);
+  void read_end_record(uint64_t file_size);
 
   std::string path_;
   std::FILE* file_ = nullptr;
