@@ -36,8 +36,8 @@ void bench_env(const std::string& name, const ConfigTree& game, double seconds, 
   const EnvEntry& entry = EnvRegistry::global().get(name);
   auto env = entry.create(game);
   const EnvSpec& s = env->spec();
-  fmt::print("bench env {} ({}), random actions, {:g} s per measurement, {} hardware threads\n", name,
-             s.describe(), seconds, std::thread::hardware_concurrency());
+  fmt::print("bench env {} ({}), random actions, {:g} s per measurement, {} hardware threads\n", name, s.describe(),
+             seconds, std::thread::hardware_concurrency());
   std::vector<float> obs(static_cast<size_t>(s.num_agents * s.obs_dim())), rew(static_cast<size_t>(s.num_agents)),
       act(static_cast<size_t>(s.num_agents * s.action_dim()));
   uint8_t te = 0, tr = 0;
@@ -92,9 +92,10 @@ void bench_env(const std::string& name, const ConfigTree& game, double seconds, 
       env_ticks += vec.step_to_decision();
     }
     const double rate = static_cast<double>(env_ticks) / seconds_since(t1);
-    fmt::print("  VecEnv {} envs, {} thread(s), to the next decision ({} ticks a call): {:.0f} env-ticks/s = {:.1f} "
-               "game-seconds/s\n",
-               num_envs, threads, k_dec, rate, rate / s.tick_rate_hz);
+    fmt::print(
+        "  VecEnv {} envs, {} thread(s), to the next decision ({} ticks a call): {:.0f} env-ticks/s = {:.1f} "
+        "game-seconds/s\n",
+        num_envs, threads, k_dec, rate, rate / s.tick_rate_hz);
   }
 }
 
@@ -118,8 +119,8 @@ void bench_optim(const std::string& name, int threads, double seconds) {
   rl::PolicyNet net(env->spec().obs_dim(), env->spec().action_space, no, false);
   fmt::print("bench optim: default policy network for {} (hidden {}, {} layers), torch threads {}\n", name, no.hidden,
              no.layers, threads);
-  fmt::print("  {:<18} {:>10} {:>10} {:>7} {:>10} {:>12} {:>7}\n", "parameter", "Muon ms", "AdamW ms", "ratio",
-             "NS ms", "matmuls ms", "ratio");
+  fmt::print("  {:<18} {:>10} {:>10} {:>7} {:>10} {:>12} {:>7}\n", "parameter", "Muon ms", "AdamW ms", "ratio", "NS ms",
+             "matmuls ms", "ratio");
   torch::NoGradGuard no_grad;
   for (const auto& p : net->named_parameters()) {
     if (p.value().dim() < 2) continue;
@@ -173,10 +174,13 @@ void bench_train(const std::string& config, int updates) {
     }
     const double el = seconds_since(t0);
     fmt::print("  training ({} updates, collection + optimization): {} env thread(s), {} torch: {:.0f} agent-steps/s\n",
-               updates, threads, torch::get_num_threads(), static_cast<double>(trainer->samples_done() - samples0) / el);
+               updates, threads, torch::get_num_threads(),
+               static_cast<double>(trainer->samples_done() - samples0) / el);
     const double sum = env_s + rollout_s + learn_s + optim_s;
-    fmt::print("    per update: {:.3f} s = games {:.0f}% + rollout forward {:.0f}% + loss fwd/bwd {:.0f}% + optimizer {:.0f}%\n",
-               sum / updates, 100 * env_s / sum, 100 * rollout_s / sum, 100 * learn_s / sum, 100 * optim_s / sum);
+    fmt::print(
+        "    per update: {:.3f} s = games {:.0f}% + rollout forward {:.0f}% + loss fwd/bwd {:.0f}% + optimizer "
+        "{:.0f}%\n",
+        sum / updates, 100 * env_s / sum, 100 * rollout_s / sum, 100 * learn_s / sum, 100 * optim_s / sum);
     std::filesystem::remove_all(dir);
   }
 }
@@ -215,7 +219,9 @@ void add_bench_commands(CLI::App& app) {
   optim->add_option("--env", oa->env, "game whose default policy shapes are measured");
   optim->add_option("--threads", oa->threads, "torch threads for the step timings")->check(CLI::PositiveNumber);
   optim->add_option("--seconds", oa->seconds, "seconds per timing")->check(CLI::PositiveNumber);
-  optim->add_option("--config", oa->config, "training config for the SPS measurement (default: the embedded Reach 1v1 defaults)")
+  optim
+      ->add_option("--config", oa->config,
+                   "training config for the SPS measurement (default: the embedded Reach 1v1 defaults)")
       ->check(CLI::ExistingFile);
   optim->add_option("--updates", oa->updates, "updates timed per thread count")->check(CLI::PositiveNumber);
   optim->callback([oa] {

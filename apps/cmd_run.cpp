@@ -99,8 +99,8 @@ void cmd_run(RunConfig rc) {
     while (static_cast<int>(names.size()) < spec.num_teams) names.push_back("random");
   }
   if (static_cast<int>(names.size()) != spec.num_teams)
-    throw UsageError(fmt::format("--agents lists {} agent(s); game '{}' has {} teams", names.size(), rc.env,
-                                 spec.num_teams));
+    throw UsageError(
+        fmt::format("--agents lists {} agent(s); game '{}' has {} teams", names.size(), rc.env, spec.num_teams));
   std::vector<std::unique_ptr<Agent>> owned;
   std::vector<Agent*> agents;
   for (const auto& n : names) {
@@ -136,11 +136,14 @@ void cmd_run(RunConfig rc) {
     std::string scores;
     for (size_t t = 0; t < r.team_scores.size(); ++t)
       scores += fmt::format("{}{} {:g}", t ? ", " : "", names[t], r.team_scores[t]);
-    const std::string outcome = r.winner < 0 ? "draw" : fmt::format("{} (team {}) wins", names[static_cast<size_t>(r.winner)], r.winner);
+    const std::string outcome =
+        r.winner < 0 ? "draw" : fmt::format("{} (team {}) wins", names[static_cast<size_t>(r.winner)], r.winner);
     if (rc.matches <= 20 || m < 3 || m + 1 == rc.matches)
       fmt::print("match {}/{} seed {}: {} after {} ticks: {}\n", m + 1, rc.matches, mo.seed, outcome, r.ticks, scores);
-    if (r.winner < 0) ++draws;
-    else ++wins[static_cast<size_t>(r.winner)];
+    if (r.winner < 0)
+      ++draws;
+    else
+      ++wins[static_cast<size_t>(r.winner)];
     if (writer) fmt::print("replay: {} ({} frames)\n", rc.out, writer->frames_written());
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -149,7 +152,8 @@ void cmd_run(RunConfig rc) {
     for (size_t t = 0; t < wins.size(); ++t) summary += fmt::format("{} {} wins, ", names[t], wins[t]);
     fmt::print("summary over {} matches: {}{} draws\n", rc.matches, summary, draws);
   }
-  fmt::print("simulated {} ticks in {:.2f} s ({:.0f} ticks/s)\n", ticks, secs, secs > 0 ? static_cast<double>(ticks) / secs : 0.0);
+  fmt::print("simulated {} ticks in {:.2f} s ({:.0f} ticks/s)\n", ticks, secs,
+             secs > 0 ? static_cast<double>(ticks) / secs : 0.0);
 }
 
 int cmd_check_env(const std::string& name, const ConfigTree& game, int64_t ticks) {
@@ -189,7 +193,8 @@ void add_run_commands(CLI::App& app) {
   };
   auto ra = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand("run", "play headless matches between agents; writes a replay of the first");
-  run->add_option("-c,--config", ra->config, "YAML run config (keys: env, seed, agents, out, frame_every, matches, game)")
+  run->add_option("-c,--config", ra->config,
+                  "YAML run config (keys: env, seed, agents, out, frame_every, matches, game)")
       ->check(CLI::ExistingFile);
   run->add_option("-e,--env", ra->env, "game name (default reach)");
   run->add_option("-a,--agents", ra->agents, "comma-separated agent per team, e.g. greedy,random");

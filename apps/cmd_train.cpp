@@ -28,13 +28,30 @@ constexpr const char* kReachQuickGame[] = {"game.team_size=1", "game.max_ticks=3
                                            "game.approach_reward=0.05"};
 // The quickstart's Codeball 1v1 run (README, Codeball results): fast-mode training with
 // dense shaping and a decision every 4 ticks, evaluated at the rules.
-constexpr const char* kCodeballQuick[] = {
-    "env=codeball", "game.team_size=1", "game.max_ticks=1200", "game.microticks=20", "game.decision_ticks=4",
-    "game.action_mode=discrete", "game.observe_score_time=false", "game.goal_reward=3",
-    "game.player_to_ball_reward=0.02", "game.ball_to_goal_reward=0.05", "game.touch_reward=0.05",
-    "total_steps=2000000", "optim.lr=0.05", "optim.adam_lr=0.002", "grpo.groups=8", "grpo.group_size=4",
-    "grpo.baseline=step", "grpo.gamma=0.95", "grpo.advantage=std", "opponents.bots=random", "eval.opponent=random",
-    "eval.every=20", "eval.matches=10", "eval.set=microticks=100 decision_ticks=1 max_ticks=18000"};
+constexpr const char* kCodeballQuick[] = {"env=codeball",
+                                          "game.team_size=1",
+                                          "game.max_ticks=1200",
+                                          "game.microticks=20",
+                                          "game.decision_ticks=4",
+                                          "game.action_mode=discrete",
+                                          "game.observe_score_time=false",
+                                          "game.goal_reward=3",
+                                          "game.player_to_ball_reward=0.02",
+                                          "game.ball_to_goal_reward=0.05",
+                                          "game.touch_reward=0.05",
+                                          "total_steps=2000000",
+                                          "optim.lr=0.05",
+                                          "optim.adam_lr=0.002",
+                                          "grpo.groups=8",
+                                          "grpo.group_size=4",
+                                          "grpo.baseline=step",
+                                          "grpo.gamma=0.95",
+                                          "grpo.advantage=std",
+                                          "opponents.bots=random",
+                                          "eval.opponent=random",
+                                          "eval.every=20",
+                                          "eval.matches=10",
+                                          "eval.set=microticks=100 decision_ticks=1 max_ticks=18000"};
 
 std::string human_count(double n) {
   if (n >= 1e9) return fmt::format("{:.2f}G", n / 1e9);
@@ -81,12 +98,13 @@ void run_training(rl::Trainer& trainer, bool quiet) {
     double eta = rate > 0 ? static_cast<double>(cfg.total_steps - s.samples) / rate : INFINITY;
     if (cfg.time_budget_minutes > 0) eta = std::min(eta, cfg.time_budget_minutes * 60 - s.elapsed_s);
     if (!quiet || s.evaluated)
-      fmt::print("[u {:>5}] steps {:>7}/{} | {:>6} sps | ETA {:>7} | return {:+.3f} | train win {:3.0f}% | elo {:.0f}{}{}{}\n",
-                 s.update, human_count(static_cast<double>(s.samples)), human_count(static_cast<double>(cfg.total_steps)),
-                 human_count(s.sps), human_time(std::max(0.0, eta)), s.mean_return, 100 * s.train_win, s.learner_elo,
-                 s.skipped ? fmt::format(" | skipped {}", s.skipped) : "",
-                 s.kickstart > 0 ? fmt::format(" | imitate x{:.2f} nll {:.3f}", s.kickstart, s.teacher_nll) : "",
-                 s.evaluated ? fmt::format(" | eval vs {} {}", cfg.eval.opponent, eval_text(s.eval)) : "");
+      fmt::print(
+          "[u {:>5}] steps {:>7}/{} | {:>6} sps | ETA {:>7} | return {:+.3f} | train win {:3.0f}% | elo {:.0f}{}{}{}\n",
+          s.update, human_count(static_cast<double>(s.samples)), human_count(static_cast<double>(cfg.total_steps)),
+          human_count(s.sps), human_time(std::max(0.0, eta)), s.mean_return, 100 * s.train_win, s.learner_elo,
+          s.skipped ? fmt::format(" | skipped {}", s.skipped) : "",
+          s.kickstart > 0 ? fmt::format(" | imitate x{:.2f} nll {:.3f}", s.kickstart, s.teacher_nll) : "",
+          s.evaluated ? fmt::format(" | eval vs {} {}", cfg.eval.opponent, eval_text(s.eval)) : "");
     std::fflush(stdout);
     return true;
   });
@@ -117,8 +135,8 @@ std::string apply_embedded_game_defaults(ConfigTree& tree) {
       const std::string_view s(kv);
       const std::string_view key = s.substr(0, s.find('='));
       const auto dot = key.find('.');
-      const bool set = dot == std::string_view::npos ? tree.has(key)
-                                                     : tree.child(key.substr(0, dot)).has(key.substr(dot + 1));
+      const bool set =
+          dot == std::string_view::npos ? tree.has(key) : tree.child(key.substr(0, dot)).has(key.substr(dot + 1));
       if (!set) tree.apply_override(s);
     }
     return "codeball";
@@ -148,9 +166,10 @@ void add_train_commands(CLI::App& app) {
   train->add_flag("--check", ta->check,
                   "check the config (keys, game options, opponents, network, optimizer) and say what a run would "
                   "build, without training or writing anything");
-  train->add_option("--nproc", ta->nproc,
-                    "train with this many processes on this machine (c10d/Gloo over loopback); a launcher's "
-                    "RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT do the same across machines")
+  train
+      ->add_option("--nproc", ta->nproc,
+                   "train with this many processes on this machine (c10d/Gloo over loopback); a launcher's "
+                   "RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT do the same across machines")
       ->check(CLI::Range(1, 1024));
   train->callback([ta] {
     if (!ta->resume.empty() && (!ta->config.empty() || !ta->sets.empty()))
@@ -175,8 +194,9 @@ void add_train_commands(CLI::App& app) {
     }
     if (ta->nproc > 0) {
       if (std::getenv("WORLD_SIZE") != nullptr)
-        throw UsageError("--nproc starts its own processes, but WORLD_SIZE is set (a launcher started this one); "
-                         "use one or the other");
+        throw UsageError(
+            "--nproc starts its own processes, but WORLD_SIZE is set (a launcher started this one); "
+            "use one or the other");
       // Each rank is this command without --nproc; the launcher waits for all of them.
       std::vector<std::string> argv;
       const auto own = rl::dist::own_command_line();
@@ -189,7 +209,8 @@ void add_train_commands(CLI::App& app) {
         argv.push_back(own[i]);
       }
       const int rc = rl::dist::launch_local(argv, ta->nproc, cfg.dist.timeout_s + 10);
-      if (rc != 0) throw std::runtime_error(fmt::format("--nproc {}: training failed (see the ranks' messages above)", ta->nproc));
+      if (rc != 0)
+        throw std::runtime_error(fmt::format("--nproc {}: training failed (see the ranks' messages above)", ta->nproc));
       return;
     }
 
@@ -249,7 +270,8 @@ void add_train_commands(CLI::App& app) {
     const int hold = trained_decision_interval(ckpt.meta);
     const EnvSpec spec = make_env(ckpt.meta.env, game)->spec();
     make_agent(ea->opponent, ckpt.meta.env);  // a bad opponent name fails here, before any thread starts
-    const std::string out_dir = ea->out.empty() ? (std::filesystem::path(ea->checkpoint).parent_path() / "eval").string() : ea->out;
+    const std::string out_dir =
+        ea->out.empty() ? (std::filesystem::path(ea->checkpoint).parent_path() / "eval").string() : ea->out;
     if (ea->replays > 0) std::filesystem::create_directories(out_dir);
     const int threads = std::min(ea->threads, ea->matches);
     if (threads > 1) torch::set_num_threads(1);
@@ -301,15 +323,19 @@ void add_train_commands(CLI::App& app) {
       fmt::print("replay: {}\n", (std::filesystem::path(out_dir) / fmt::format("match{}.rpl", m)).string());
     rl::EvalResult res;
     for (int o : outcome) {
-      if (o > 0) ++res.wins;
-      else if (o == 0) ++res.draws;
-      else ++res.losses;
+      if (o > 0)
+        ++res.wins;
+      else if (o == 0)
+        ++res.draws;
+      else
+        ++res.losses;
     }
     const int decided = res.wins + res.losses;
-    fmt::print("{} vs {} over {} matches: {} wins, {} draws, {} losses; win rate {:.1f}% (95% CI {:.1f}-{:.1f}%), "
-               "{:.1f}% of decided\n",
-               ea->checkpoint, ea->opponent, ea->matches, res.wins, res.draws, res.losses, 100 * res.win_rate(),
-               100 * res.low(), 100 * res.high(), decided > 0 ? 100.0 * res.wins / decided : 0.0);
+    fmt::print(
+        "{} vs {} over {} matches: {} wins, {} draws, {} losses; win rate {:.1f}% (95% CI {:.1f}-{:.1f}%), "
+        "{:.1f}% of decided\n",
+        ea->checkpoint, ea->opponent, ea->matches, res.wins, res.draws, res.losses, 100 * res.win_rate(),
+        100 * res.low(), 100 * res.high(), decided > 0 ? 100.0 * res.wins / decided : 0.0);
   });
 }
 

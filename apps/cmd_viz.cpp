@@ -32,12 +32,16 @@ struct ViewArgs {
     cmd->add_option("--size", size, "window or image size WIDTHxHEIGHT (default 1280x800)");
     cmd->add_flag("--no-hud", no_hud, "hide the score bar, clock and timeline");
     cmd->add_flag("--top-down", top_down, "3D games: look straight down");
-    cmd->add_option("--yaw", yaw, "3D games: camera azimuth in degrees")->each([this](const std::string&) { yaw_given = true; });
+    cmd->add_option("--yaw", yaw, "3D games: camera azimuth in degrees")->each([this](const std::string&) {
+      yaw_given = true;
+    });
     cmd->add_option("--pitch", pitch, "3D games: camera elevation in degrees (2 .. 89)")->check(CLI::Range(2.0, 89.5));
     cmd->add_option("--zoom", zoom, "zoom factor (1 fits the arena)")->check(CLI::Range(0.05, 50.0));
-    cmd->add_option("--follow", follow, "centre on the K-th circle/sphere of each frame")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--follow", follow, "centre on the K-th circle/sphere of each frame")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--speed", speed, "playback speed, 0.25 .. 16")->check(CLI::Range(0.25, 16.0));
-    cmd->add_option("--quit-after", quit_after, "close the window after this many seconds")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--quit-after", quit_after, "close the window after this many seconds")
+        ->check(CLI::NonNegativeNumber);
   }
 
   std::pair<int, int> dims() const {
@@ -99,8 +103,8 @@ void run_window(viz::FrameSource& src, const viz::ViewerOptions& options) {
 }
 
 // Headless capture: one frame (--png), and every K ticks as PNGs (--frames) and/or a GIF (--gif).
-void capture(viz::ReplaySource& src, const ViewArgs& view, const std::string& png, int64_t tick,
-             const std::string& dir, const std::string& gif_path, int every) {
+void capture(viz::ReplaySource& src, const ViewArgs& view, const std::string& png, int64_t tick, const std::string& dir,
+             const std::string& gif_path, int every) {
   const auto [w, h] = view.dims();
   viz::Canvas canvas(w, h);
   viz::Camera cam = view.camera();
@@ -170,7 +174,8 @@ void add_viz_commands(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   replay->add_option("--frames", ra->frames_dir, "write PNG frames into this folder (no window)");
   replay->add_option("--gif", ra->gif, "write an animated GIF of the whole replay (no window; see --every)");
-  replay->add_option("--every", ra->every, "with --frames / --gif: one image every K ticks")->check(CLI::PositiveNumber);
+  replay->add_option("--every", ra->every, "with --frames / --gif: one image every K ticks")
+      ->check(CLI::PositiveNumber);
   ra->view.add(replay);
   replay->callback([ra] {
     if (ra->info) {
@@ -214,8 +219,8 @@ void add_viz_commands(CLI::App& app) {
       while (static_cast<int>(names.size()) < spec.num_teams) names.push_back("random");
     }
     if (static_cast<int>(names.size()) != spec.num_teams)
-      throw UsageError(fmt::format("--agents lists {} agent(s); game '{}' has {} teams", names.size(), wa->env,
-                                   spec.num_teams));
+      throw UsageError(
+          fmt::format("--agents lists {} agent(s); game '{}' has {} teams", names.size(), wa->env, spec.num_teams));
     auto owned = std::make_shared<std::vector<std::unique_ptr<Agent>>>();
     for (const auto& n : names) owned->push_back(make_agent(n, wa->env));
     const uint64_t seed = wa->seed;

@@ -40,7 +40,8 @@ class Canvas {
     const int steps = static_cast<int>(std::max(std::abs(x1 - x0), std::abs(y1 - y0))) + 1;
     for (int i = 0; i <= steps; ++i) {
       const double t = static_cast<double>(i) / steps;
-      const int x = static_cast<int>(std::lround(x0 + t * (x1 - x0))), y = static_cast<int>(std::lround(y0 + t * (y1 - y0)));
+      const int x = static_cast<int>(std::lround(x0 + t * (x1 - x0))),
+                y = static_cast<int>(std::lround(y0 + t * (y1 - y0)));
       for (int dx = 0; dx < width; ++dx)
         for (int dy = 0; dy < width; ++dy) set(x + dx - width / 2, y + dy - width / 2, c);
     }
@@ -48,7 +49,8 @@ class Canvas {
   // Text through stb_easy_font's quads, scaled up.
   void text(double x, double y, const std::string& s, Rgb c, int scale = 2) {
     std::vector<char> buf(s.size() * 300 + 64);
-    const int quads = stb_easy_font_print(0, 0, const_cast<char*>(s.c_str()), nullptr, buf.data(), static_cast<int>(buf.size()));
+    const int quads =
+        stb_easy_font_print(0, 0, const_cast<char*>(s.c_str()), nullptr, buf.data(), static_cast<int>(buf.size()));
     const auto* v = reinterpret_cast<const float*>(buf.data());  // 4 vertices of x, y, z, color per quad
     for (int q = 0; q < quads; ++q) {
       const float* quad = v + q * 16;
@@ -74,9 +76,12 @@ class Canvas {
 std::string tick_label(double v) {
   const double a = std::abs(v);
   char buf[32];
-  if (a >= 1e6) std::snprintf(buf, sizeof buf, "%.3gM", v / 1e6);
-  else if (a >= 1e3) std::snprintf(buf, sizeof buf, "%.3gk", v / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.3g", v);
+  if (a >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.3gM", v / 1e6);
+  else if (a >= 1e3)
+    std::snprintf(buf, sizeof buf, "%.3gk", v / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.3g", v);
   return buf;
 }
 

@@ -68,7 +68,8 @@ void run_single(benchmark::State& state, const char* size, float shift, int epis
     }
   }
   state.counters["unit_steps_per_s"] = benchmark::Counter(static_cast<double>(unit_steps), benchmark::Counter::kIsRate);
-  state.counters["ticks_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["ticks_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void BM_CodewarsFullFighting(benchmark::State& state) { run_single(state, "full", 226, 600); }

@@ -27,7 +27,8 @@ void BM_ReachSingleEnv(benchmark::State& state) {
     env->step(act.data(), v);
     if (te || tr) env->reset(++episode, v);
   }
-  state.counters["ticks_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["ticks_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ReachSingleEnv);
 

@@ -102,24 +102,21 @@ void msign_bare_matmuls(benchmark::State& state, Shape shape, torch::Device devi
 // Built with a stream: GCC 12 reports a false -Wrestrict on `"/" + std::to_string(...)`.
 std::string benchmark_name(const char* what, Shape shape, const torch::Device& device) {
   std::ostringstream name;
-  name << what << '/' << shape.rows << 'x' << shape.cols << '/'
-       << (device.is_cuda() ? "cuda" : "cpu");
+  name << what << '/' << shape.rows << 'x' << shape.cols << '/' << (device.is_cuda() ? "cuda" : "cpu");
   return name.str();
 }
 
 void register_all(const torch::Device& device) {
   for (const auto shape : kShapes) {
-    benchmark::RegisterBenchmark(benchmark_name("MuonStep", shape, device).c_str(), muon_step,
+    benchmark::RegisterBenchmark(benchmark_name("MuonStep", shape, device).c_str(), muon_step, shape, device)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(benchmark_name("AdamWStep", shape, device).c_str(), adamw_step, shape, device)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(benchmark_name("MsignNewtonSchulz5", shape, device).c_str(), msign_newton_schulz,
                                  shape, device)
         ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(benchmark_name("AdamWStep", shape, device).c_str(), adamw_step,
-                                 shape, device)
-        ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(benchmark_name("MsignNewtonSchulz5", shape, device).c_str(),
-                                 msign_newton_schulz, shape, device)
-        ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(benchmark_name("MsignBareMatmuls5", shape, device).c_str(),
-                                 msign_bare_matmuls, shape, device)
+    benchmark::RegisterBenchmark(benchmark_name("MsignBareMatmuls5", shape, device).c_str(), msign_bare_matmuls, shape,
+                                 device)
         ->Unit(benchmark::kMicrosecond);
   }
 }

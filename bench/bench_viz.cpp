@@ -22,7 +22,8 @@ void BM_Render2D(benchmark::State& state) {
     canvas.render(frame, cam, &hud);
     benchmark::DoNotOptimize(canvas.pixel(640, 400));
   }
-  state.counters["frames_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["frames_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["items"] = static_cast<double>(frame.items.size());
 }
 BENCHMARK(BM_Render2D)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
@@ -38,7 +39,8 @@ void BM_Render3D(benchmark::State& state) {
     canvas.render(frame, cam, &hud);
     benchmark::DoNotOptimize(canvas.pixel(640, 400));
   }
-  state.counters["frames_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["frames_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["items"] = static_cast<double>(frame.items.size());
 }
 BENCHMARK(BM_Render3D)->Unit(benchmark::kMillisecond);

@@ -152,7 +152,8 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
     throw CheckpointError(path + ": truncated checkpoint: header says " + std::to_string(size) + " bytes, file has " +
                           std::to_string(bytes.size() - kHeader));
   const auto* payload = reinterpret_cast<const uint8_t*>(bytes.data() + kHeader);
-  if (crc32_of(payload, size) != sum) throw CheckpointError(path + ": checkpoint checksum mismatch: the file is corrupted");
+  if (crc32_of(payload, size) != sum)
+    throw CheckpointError(path + ": checkpoint checksum mismatch: the file is corrupted");
 
   LoadedCheckpoint out;
   try {

@@ -24,9 +24,7 @@ int64_t ActionHead::out_dim() const {
   return total;
 }
 
-int64_t ActionHead::action_dim() const {
-  return kind == SpaceKind::box ? box_dim : static_cast<int64_t>(nvec.size());
-}
+int64_t ActionHead::action_dim() const { return kind == SpaceKind::box ? box_dim : static_cast<int64_t>(nvec.size()); }
 
 torch::Tensor ActionHead::log_prob(const torch::Tensor& out, const torch::Tensor& log_std,
                                    const torch::Tensor& actions) const {
@@ -76,7 +74,8 @@ void ActionHead::sample(const torch::Tensor& out_cpu, const torch::Tensor& log_s
         if (!greedy) {
           // Box-Muller from two uniforms of the run's generator.
           const double u1 = std::max(rng.uniform(), 1e-300), u2 = rng.uniform();
-          x += std::exp(static_cast<double>(ls[d])) * std::sqrt(-2 * std::log(u1)) * std::cos(2 * std::numbers::pi * u2);
+          x +=
+              std::exp(static_cast<double>(ls[d])) * std::sqrt(-2 * std::log(u1)) * std::cos(2 * std::numbers::pi * u2);
         }
         actions[r * adim + d] = static_cast<float>(x);
         env_actions[r * adim + d] =
@@ -152,8 +151,7 @@ void init_layers(torch::nn::Sequential& seq, double out_gain) {
 
 }  // namespace
 
-PolicyNetImpl::PolicyNetImpl(int64_t obs_dim, const ActionSpace& space, const NetworkOptions& options,
-                             bool value_head)
+PolicyNetImpl::PolicyNetImpl(int64_t obs_dim, const ActionSpace& space, const NetworkOptions& options, bool value_head)
     : obs_dim_(obs_dim), options_(options), head_(space) {
   int64_t trunk_in = obs_dim;
   if (options_.arch == "entity") {
@@ -175,8 +173,7 @@ PolicyNetImpl::PolicyNetImpl(int64_t obs_dim, const ActionSpace& space, const Ne
   policy_layers_ = register_module("policy", mlp(trunk_in, options_.hidden, options_.layers, head_.out_dim()));
   init_layers(policy_layers_, 0.01);
   add_hidden_weight_names(hidden_matrices_, "policy", options_.layers);
-  if (head_.kind == SpaceKind::box)
-    log_std_ = register_parameter("log_std", torch::full({head_.box_dim}, -0.5));
+  if (head_.kind == SpaceKind::box) log_std_ = register_parameter("log_std", torch::full({head_.box_dim}, -0.5));
   if (value_head) {
     value_layers_ = register_module("value", mlp(trunk_in, options_.hidden, options_.layers, 1));
     init_layers(value_layers_, 1.0);

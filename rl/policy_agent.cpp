@@ -15,7 +15,9 @@ int trained_decision_interval(const rl::CheckpointMeta& meta) {
   int game = 1, hold = 1;
   try {
     if (!meta.game_yaml.empty())
-      game = make_env(meta.env, ConfigTree::from_string(meta.game_yaml, "checkpoint game options"))->spec().decision_interval;
+      game = make_env(meta.env, ConfigTree::from_string(meta.game_yaml, "checkpoint game options"))
+                 ->spec()
+                 .decision_interval;
   } catch (const std::exception&) {
     // the game is not registered here (yet): the caller's game check reports that
   }
@@ -67,8 +69,7 @@ void PolicyAgent::act(const Env& env, const float* obs, std::span<const int> age
     return;
   }
   rows_.resize(static_cast<size_t>(n * d));
-  for (int64_t k = 0; k < n; ++k)
-    std::copy_n(obs + agent_ids[static_cast<size_t>(k)] * d, d, rows_.data() + k * d);
+  for (int64_t k = 0; k < n; ++k) std::copy_n(obs + agent_ids[static_cast<size_t>(k)] * d, d, rows_.data() + k * d);
   torch::NoGradGuard no_grad;
   const auto device = net_->parameters().front().device();
   const auto x = torch::from_blob(rows_.data(), {n, d}, torch::kFloat).to(device);

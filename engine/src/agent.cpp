@@ -47,7 +47,8 @@ struct AgentRegistryPluginStage {
     return s;
   }
 };
-[[maybe_unused]] static const bool agent_plugin_stage_added = (add_plugin_stage(AgentRegistryPluginStage::make()), true);
+[[maybe_unused]] static const bool agent_plugin_stage_added =
+    (add_plugin_stage(AgentRegistryPluginStage::make()), true);
 
 const AgentEntry* AgentRegistry::find(const std::string& name) const {
   for (const auto& e : entries_)
@@ -88,8 +89,7 @@ std::unique_ptr<Agent> make_agent(const std::string& spec, const std::string& en
   const std::string name = spec.substr(0, colon);
   AgentArgs args{env_name, colon == std::string::npos ? "" : spec.substr(colon + 1)};
   const AgentEntry* e = AgentRegistry::global().find(name);
-  const bool plays = e && (e->games.empty() ||
-                           std::find(e->games.begin(), e->games.end(), env_name) != e->games.end());
+  const bool plays = e && (e->games.empty() || std::find(e->games.begin(), e->games.end(), env_name) != e->games.end());
   if (!plays) {
     std::string known;
     for (const auto& n : agents_for(env_name)) known += (known.empty() ? "" : ", ") + n;

@@ -22,8 +22,8 @@ struct Position {
 struct ConfigTree::Impl {
   YAML::Node root;
   std::string source;
-  std::string prefix;                             // dotted path of root within the file
-  std::map<std::string, std::string> overrides;   // full dotted path -> "--set k=v"
+  std::string prefix;                            // dotted path of root within the file
+  std::map<std::string, std::string> overrides;  // full dotted path -> "--set k=v"
   // Full dotted path -> where its key and its value stand in the source file.
   std::shared_ptr<const std::map<std::string, std::pair<Position, Position>>> marks;
 
@@ -174,8 +174,7 @@ class YamlReader final : public OptionVisitor {
     }
     if (!n.IsScalar()) fail(key, n, expected);
     const std::string& s = n.Scalar();
-    if (!choices.empty() && std::find(choices.begin(), choices.end(), s) == choices.end())
-      fail(key, n, expected);
+    if (!choices.empty() && std::find(choices.begin(), choices.end(), s) == choices.end()) fail(key, n, expected);
     v = s;
   }
 
@@ -199,8 +198,7 @@ class YamlReader final : public OptionVisitor {
     v = std::move(parsed);
   }
 
-  void section(std::string_view key, const std::function<void(OptionVisitor&)>& body,
-               std::string_view) override {
+  void section(std::string_view key, const std::function<void(OptionVisitor&)>& body, std::string_view) override {
     YAML::Node n;
     if (!lookup(key, n)) return;
     if (!n.IsMap()) fail(key, n, "a map of options");
@@ -209,8 +207,7 @@ class YamlReader final : public OptionVisitor {
     inner.finish();
   }
 
-  void section_list(std::string_view key, const std::function<size_t()>&,
-                    const std::function<void(size_t)>& resize,
+  void section_list(std::string_view key, const std::function<size_t()>&, const std::function<void(size_t)>& resize,
                     const std::function<void(OptionVisitor&, size_t)>& item, std::string_view) override {
     YAML::Node n;
     if (!lookup(key, n)) return;
@@ -241,8 +238,8 @@ class YamlReader final : public OptionVisitor {
     for (const auto& kv : node_) {
       const std::string key = kv.first.Scalar();
       if (seen_.count(key)) continue;
-      std::string msg = location(ctx_, join_key(prefix_, key), /*of_key=*/true) + ": unknown key '" +
-                        join_key(prefix_, key) + "'";
+      std::string msg =
+          location(ctx_, join_key(prefix_, key), /*of_key=*/true) + ": unknown key '" + join_key(prefix_, key) + "'";
       std::string best;
       size_t best_d = 3;
       for (const auto& k : known_) {
@@ -269,8 +266,7 @@ class YamlReader final : public OptionVisitor {
 
   [[noreturn]] void fail(std::string_view key, const YAML::Node& n, const std::string& expected) const {
     const std::string path = join_key(prefix_, key);
-    throw ConfigError(location(ctx_, path) + ": key '" + path + "': expected " + expected +
-                      ", got " + scalar_text(n));
+    throw ConfigError(location(ctx_, path) + ": key '" + path + "': expected " + expected + ", got " + scalar_text(n));
   }
 
   YAML::Node node_;
@@ -309,16 +305,14 @@ class YamlWriter final : public OptionVisitor {
     out_ << YAML::EndSeq;
     comment(doc, "");
   }
-  void section(std::string_view key, const std::function<void(OptionVisitor&)>& body,
-               std::string_view doc) override {
+  void section(std::string_view key, const std::function<void(OptionVisitor&)>& body, std::string_view doc) override {
     if (comments_ && !doc.empty()) out_ << YAML::Newline << YAML::Comment(std::string(doc));
     out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginMap;
     body(*this);
     out_ << YAML::EndMap;
   }
-  void section_list(std::string_view key, const std::function<size_t()>& size,
-                    const std::function<void(size_t)>&, const std::function<void(OptionVisitor&, size_t)>& item,
-                    std::string_view doc) override {
+  void section_list(std::string_view key, const std::function<size_t()>& size, const std::function<void(size_t)>&,
+                    const std::function<void(OptionVisitor&, size_t)>& item, std::string_view doc) override {
     if (comments_ && !doc.empty()) out_ << YAML::Newline << YAML::Comment(std::string(doc));
     out_ << YAML::Key << std::string(key) << YAML::Value << YAML::BeginSeq;
     for (size_t i = 0; i < size(); ++i) {
@@ -354,15 +348,15 @@ std::shared_ptr<ConfigTree::Impl> parse(std::string_view text, std::string sourc
   try {
     impl->root.reset(YAML::Load(std::string(text)));
   } catch (const YAML::ParserException& e) {
-    throw ConfigError(impl->source + ":" + std::to_string(e.mark.line + 1) + ":" +
-                      std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
+    throw ConfigError(impl->source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                      ": YAML syntax error: " + e.msg);
   }
   if (!impl->root.IsDefined() || impl->root.IsNull()) {
     impl->root.reset(YAML::Node(YAML::NodeType::Map));
   } else if (!impl->root.IsMap()) {
     const YAML::Mark m = impl->root.Mark();
-    throw ConfigError(at(impl->source, Position{m.line, m.column}) +
-                      ": expected a map of options at the top, got " + scalar_text(impl->root));
+    throw ConfigError(at(impl->source, Position{m.line, m.column}) + ": expected a map of options at the top, got " +
+                      scalar_text(impl->root));
   }
   auto marks = std::make_shared<std::map<std::string, std::pair<Position, Position>>>();
   record_marks(impl->root, "", *marks);
@@ -373,8 +367,8 @@ std::shared_ptr<ConfigTree::Impl> parse(std::string_view text, std::string sourc
 }  // namespace
 
 void OptionVisitor::section_list(std::string_view key, const std::function<size_t()>&,
-                                 const std::function<void(size_t)>&,
-                                 const std::function<void(OptionVisitor&, size_t)>&, std::string_view) {
+                                 const std::function<void(size_t)>&, const std::function<void(OptionVisitor&, size_t)>&,
+                                 std::string_view) {
   throw ConfigError("key '" + std::string(key) + "': this option reader does not support lists of maps");
 }
 
@@ -448,8 +442,8 @@ ConfigTree ConfigTree::child(std::string_view key) const {
   if (!n.IsDefined() || n.IsNull()) {
     impl->root.reset(YAML::Node(YAML::NodeType::Map));
   } else if (!n.IsMap()) {
-    throw ConfigError(location(*impl_, impl->prefix) + ": key '" + impl->prefix +
-                      "': expected a map of options, got " + scalar_text(n));
+    throw ConfigError(location(*impl_, impl->prefix) + ": key '" + impl->prefix + "': expected a map of options, got " +
+                      scalar_text(n));
   } else {
     impl->root.reset(YAML::Clone(n));
   }
@@ -460,8 +454,8 @@ std::string ConfigTree::get_string(std::string_view key, std::string_view fallba
   if (!has(key)) return std::string(fallback);
   const YAML::Node n = impl_->root[std::string(key)];
   if (!n.IsScalar())
-    throw ConfigError(location(*impl_, join_key(impl_->prefix, key)) + ": key '" +
-                      join_key(impl_->prefix, key) + "': expected a string, got " + scalar_text(n));
+    throw ConfigError(location(*impl_, join_key(impl_->prefix, key)) + ": key '" + join_key(impl_->prefix, key) +
+                      "': expected a string, got " + scalar_text(n));
   return n.Scalar();
 }
 

@@ -56,9 +56,7 @@ std::string first_difference(const Buffers& a, const Buffers& b, bool with_obs =
 }
 
 // Whether the step that just ran had to write the observations (env.hpp).
-bool obs_due(const Env& env, bool ended) {
-  return observations_due(env.tick(), env.spec().decision_interval, ended);
-}
+bool obs_due(const Env& env, bool ended) { return observations_due(env.tick(), env.spec().decision_interval, ended); }
 
 std::vector<float> random_actions(const EnvSpec& s, Rng& rng) {
   std::vector<float> a(static_cast<size_t>(s.num_agents * s.action_dim()));
@@ -249,8 +247,7 @@ class Checker {
           b->save_state(sb);
           require(sa == sb && first_difference(ba, bb, obs_due(*a, ba.terminated || ba.truncated)).empty(),
                   "actions at tick " + std::to_string(t) +
-                                            " (between decisions) changed the game; decision_interval is " +
-                                            std::to_string(k));
+                      " (between decisions) changed the game; decision_interval is " + std::to_string(k));
           ++checked;
         } else {
           auto x = random_actions(spec, rng);
@@ -259,8 +256,8 @@ class Checker {
         if (ba.terminated || ba.truncated) break;
       }
       require(checked > 0, "no tick between decisions was reached");
-      return "actions between decisions ignored (" + std::to_string(checked) + " ticks, interval " +
-             std::to_string(k) + ")";
+      return "actions between decisions ignored (" + std::to_string(checked) + " ticks, interval " + std::to_string(k) +
+             ")";
     });
 
     run("observations_at_decisions", [&] {
@@ -283,10 +280,9 @@ class Checker {
           env->observe(fresh.data());
           for (size_t i = 0; i < fresh.size(); ++i)
             if (std::memcmp(&fresh[i], &b.obs[i], sizeof(float)) != 0)
-              require(false, "step " + std::to_string(t) + " (tick " + std::to_string(env->tick()) +
-                                 "): observation " + std::to_string(i) + " is " + std::to_string(b.obs[i]) +
-                                 ", observe() says " + std::to_string(fresh[i]) +
-                                 (std::isnan(b.obs[i]) ? " (not written by step)" : ""));
+              require(false, "step " + std::to_string(t) + " (tick " + std::to_string(env->tick()) + "): observation " +
+                                 std::to_string(i) + " is " + std::to_string(b.obs[i]) + ", observe() says " +
+                                 std::to_string(fresh[i]) + (std::isnan(b.obs[i]) ? " (not written by step)" : ""));
           ++written;
         } else {
           for (size_t i = 0; i < b.obs.size(); ++i)
@@ -328,9 +324,9 @@ class Checker {
           const auto A = static_cast<size_t>(spec.num_agents);
           for (int e = 0; e < conf_.vec_envs && where.empty(); ++e) {
             const auto u = static_cast<size_t>(e);
-            where = first_difference(one.obs() + u * per_env, many.obs() + u * per_env, per_env,
-                                     one.rewards() + u * A, many.rewards() + u * A, A, one.terminated()[e],
-                                     many.terminated()[e], one.truncated()[e], many.truncated()[e]);
+            where = first_difference(one.obs() + u * per_env, many.obs() + u * per_env, per_env, one.rewards() + u * A,
+                                     many.rewards() + u * A, A, one.terminated()[e], many.terminated()[e],
+                                     one.truncated()[e], many.truncated()[e]);
             if (!where.empty()) where = "env " + std::to_string(e) + ", " + where;
           }
           require(false, "1 thread and " + std::to_string(conf_.vec_threads) + " threads differ at step " +
@@ -339,8 +335,8 @@ class Checker {
         for (int e = 0; e < conf_.vec_envs; ++e) ends += one.terminated()[e] + one.truncated()[e];
       }
       return std::to_string(conf_.vec_envs) + " envs, 1 vs " + std::to_string(conf_.vec_threads) +
-             " threads identical over " + std::to_string(conf_.trajectory_ticks) + " steps (" +
-             std::to_string(ends) + " episode ends)";
+             " threads identical over " + std::to_string(conf_.trajectory_ticks) + " steps (" + std::to_string(ends) +
+             " episode ends)";
     });
 
     run("episode_semantics", [&] {
@@ -352,10 +348,11 @@ class Checker {
       for (int64_t t = 1; t <= limit; ++t) {
         auto act = random_actions(spec, rng);
         env->step(act.data(), b.view());
-        require(env->tick() == t, "tick() is " + std::to_string(env->tick()) + " after " + std::to_string(t) + " steps");
+        require(env->tick() == t,
+                "tick() is " + std::to_string(env->tick()) + " after " + std::to_string(t) + " steps");
         if (b.truncated)
-          require(t == spec.max_ticks, "truncated at tick " + std::to_string(t) + " before max_ticks " +
-                                           std::to_string(spec.max_ticks));
+          require(t == spec.max_ticks,
+                  "truncated at tick " + std::to_string(t) + " before max_ticks " + std::to_string(spec.max_ticks));
         if (b.terminated || b.truncated) {
           const MatchResult r = env->result();
           require(r.team_scores.size() == static_cast<size_t>(spec.num_teams), "result() must score every team");
@@ -365,8 +362,8 @@ class Checker {
         }
       }
       require(limit < spec.max_ticks, "reached max_ticks without truncated being set");
-      return "no episode end within " + std::to_string(limit) + " ticks (max_ticks " +
-             std::to_string(spec.max_ticks) + ")";
+      return "no episode end within " + std::to_string(limit) + " ticks (max_ticks " + std::to_string(spec.max_ticks) +
+             ")";
     });
 
     run("random_endurance", [&] {
@@ -395,9 +392,9 @@ class Checker {
               const float lo = frame.bounds[2 * k], hi = frame.bounds[2 * k + 1];
               const float pad = it.radius + 0.05f * (hi - lo);
               if (!(c[k] >= lo - pad && c[k] <= hi + pad))
-                require(false, "a body is outside the world at tick " + std::to_string(env->tick()) + ": " +
-                                   "xyz"[k] + std::string(" = ") + std::to_string(c[k]) + ", bounds [" +
-                                   std::to_string(lo) + ", " + std::to_string(hi) + "]");
+                require(false, "a body is outside the world at tick " + std::to_string(env->tick()) + ": " + "xyz"[k] +
+                                   std::string(" = ") + std::to_string(c[k]) + ", bounds [" + std::to_string(lo) +
+                                   ", " + std::to_string(hi) + "]");
             }
           }
         }

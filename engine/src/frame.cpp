@@ -11,8 +11,12 @@ namespace ludus {
 
 Rgba team_color(int team) {
   static constexpr std::array<Rgba, 6> kColors = {{
-      {52, 120, 246, 255}, {232, 65, 55, 255}, {46, 180, 90, 255},
-      {245, 180, 30, 255}, {150, 80, 210, 255}, {30, 190, 200, 255},
+      {52, 120, 246, 255},
+      {232, 65, 55, 255},
+      {46, 180, 90, 255},
+      {245, 180, 30, 255},
+      {150, 80, 210, 255},
+      {30, 190, 200, 255},
   }};
   if (team < 0) return {200, 200, 200, 255};
   return kColors[static_cast<size_t>(team) % kColors.size()];
@@ -76,8 +80,7 @@ void Frame::polygon(const float* xyz, uint32_t num_points, Rgba color, bool fill
   items.push_back(it);
 }
 
-void Frame::label(float x, float y, float z, std::string_view s, Rgba color, float size,
-                  bool screen) {
+void Frame::label(float x, float y, float z, std::string_view s, Rgba color, float size, bool screen) {
   DrawItem it;
   it.prim = Prim::text;
   it.color = color;
@@ -129,8 +132,8 @@ Frame Frame::deserialize(ByteReader& in) {
 }
 
 bool Frame::operator==(const Frame& o) const {
-  return dims == o.dims && tick == o.tick && std::equal(bounds, bounds + 6, o.bounds) &&
-         scores == o.scores && items == o.items && points == o.points && text == o.text;
+  return dims == o.dims && tick == o.tick && std::equal(bounds, bounds + 6, o.bounds) && scores == o.scores &&
+         items == o.items && points == o.points && text == o.text;
 }
 
 }  // namespace ludus

@@ -12,8 +12,8 @@ namespace ludus {
 MatchResult run_match(Env& env, std::span<Agent* const> agents, const MatchOptions& options) {
   const EnvSpec& spec = env.spec();
   if (agents.size() != static_cast<size_t>(spec.num_teams))
-    throw std::invalid_argument("game '" + spec.name + "' has " + std::to_string(spec.num_teams) +
-                                " teams, got " + std::to_string(agents.size()) + " agents");
+    throw std::invalid_argument("game '" + spec.name + "' has " + std::to_string(spec.num_teams) + " teams, got " +
+                                std::to_string(agents.size()) + " agents");
   std::vector<float> obs(static_cast<size_t>(spec.num_agents * spec.obs_dim()));
   std::vector<float> reward(static_cast<size_t>(spec.num_agents));
   std::vector<float> actions(static_cast<size_t>(spec.num_agents * spec.action_dim()), 0.0f);

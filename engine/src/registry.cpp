@@ -20,8 +20,8 @@ bool EnvRegistry::add(EnvEntry entry) {
   }
   for (const auto& e : entries_) {
     if (e.name == entry.name) {
-      errors_.push_back("env '" + entry.name + "' registered twice (" + e.origin + " and " +
-                        entry.origin + "); the first one is kept");
+      errors_.push_back("env '" + entry.name + "' registered twice (" + e.origin + " and " + entry.origin +
+                        "); the first one is kept");
       return false;
     }
   }
@@ -40,8 +40,7 @@ const EnvEntry& EnvRegistry::get(const std::string& name) const {
   if (const EnvEntry* e = find(name)) return *e;
   std::string known;
   for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown env '" + name + "'; registered: " +
-                              (known.empty() ? "(none)" : known));
+  throw std::invalid_argument("unknown env '" + name + "'; registered: " + (known.empty() ? "(none)" : known));
 }
 
 std::vector<std::string> EnvRegistry::names() const {
@@ -74,8 +73,7 @@ void EnvRegistry::commit(std::vector<EnvEntry> entries) {
   for (const auto& n : entries)
     for (const auto& e : entries_)
       if (e.name == n.name)
-        throw std::runtime_error(n.origin + ": env '" + n.name + "' is already registered by " +
-                                 e.origin);
+        throw std::runtime_error(n.origin + ": env '" + n.name + "' is already registered by " + e.origin);
   for (auto& n : entries) entries_.push_back(std::move(n));
 }
 

@@ -32,8 +32,7 @@ constexpr char kEndTag[4] = {'E', 'N', 'D', '!'};
 constexpr uint64_t kMaxChunkBytes = 1ull << 31;
 
 void write_all(std::FILE* f, const void* data, size_t n, const std::string& path) {
-  if (n > 0 && std::fwrite(data, 1, n, f) != n)
-    throw ReplayError(path + ": write failed (disk full?)");
+  if (n > 0 && std::fwrite(data, 1, n, f) != n) throw ReplayError(path + ": write failed (disk full?)");
 }
 
 template <class T>
@@ -185,8 +184,8 @@ ReplayReader::ReplayReader(const std::string& path, ReplayMode mode) : path_(pat
                  std::to_string(total_frames_) + " frames in " + std::to_string(chunks_.size()) +
                  " complete chunks are readable";
       if (mode == ReplayMode::strict)
-        throw ReplayError(path_ + ": truncated replay: no end record after " +
-                          std::to_string(total_frames_) + " frames (use recover mode, e.g. --recover, "
+        throw ReplayError(path_ + ": truncated replay: no end record after " + std::to_string(total_frames_) +
+                          " frames (use recover mode, e.g. --recover, "
                           "to read the complete chunks)");
     }
   } catch (const FormatError& e) {
@@ -257,8 +256,8 @@ bool ReplayReader::read_chunk(uint64_t file_size) {
   uint32_t count = 0, ccrc = 0;
   uint64_t raw = 0, packed = 0;
   const long chunk_start = std::ftell(file_) - 4;
-  bool ok = read_exact(file_, &count, 4) && read_exact(file_, &raw, 8) &&
-            read_exact(file_, &packed, 8) && read_exact(file_, &ccrc, 4);
+  bool ok = read_exact(file_, &count, 4) && read_exact(file_, &raw, 8) && read_exact(file_, &packed, 8) &&
+            read_exact(file_, &ccrc, 4);
   if (ok && (packed > kMaxChunkBytes || raw > kMaxChunkBytes || count == 0))
     fail_at("chunk " + std::to_string(chunks_.size()) + " has a corrupt size field");
   const long offset = std::ftell(file_);
@@ -300,8 +299,7 @@ void ReplayReader::read_end_record(uint64_t file_size) {
   body.insert(body.end(), res.begin(), res.end());
   if (crc32_of(body.data(), body.size()) != ecrc) fail_at("end record checksum mismatch: the file is corrupted");
   if (static_cast<int64_t>(total) != total_frames_)
-    fail_at("end record says " + std::to_string(total) + " frames, chunks hold " +
-         std::to_string(total_frames_));
+    fail_at("end record says " + std::to_string(total) + " frames, chunks hold " + std::to_string(total_frames_));
   ByteReader rr(res, path_ + " result");
   rr.get_array(result_.team_scores, 64);
   result_.winner = rr.get<int32_t>();
@@ -347,13 +345,15 @@ void ReplayReader::load_chunk(size_t c) {
 
 const Frame& ReplayReader::frame(int64_t i) {
   if (i < 0 || i >= total_frames_)
-    throw ReplayError(path_ + ": frame " + std::to_string(i) + " out of range [0, " +
-                      std::to_string(total_frames_) + ")");
+    throw ReplayError(path_ + ": frame " + std::to_string(i) + " out of range [0, " + std::to_string(total_frames_) +
+                      ")");
   size_t lo = 0, hi = chunks_.size();
   while (hi - lo > 1) {
     const size_t mid = (lo + hi) / 2;
-    if (chunks_[mid].first_frame <= i) lo = mid;
-    else hi = mid;
+    if (chunks_[mid].first_frame <= i)
+      lo = mid;
+    else
+      hi = mid;
   }
   if (cached_chunk_ != lo) load_chunk(lo);
   return cached_frames_[static_cast<size_t>(i - chunks_[lo].first_frame)];

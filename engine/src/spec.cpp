@@ -11,9 +11,12 @@ namespace ludus {
 
 const char* to_string(SpaceKind kind) {
   switch (kind) {
-    case SpaceKind::discrete: return "discrete";
-    case SpaceKind::multi_discrete: return "multi_discrete";
-    case SpaceKind::box: return "box";
+    case SpaceKind::discrete:
+      return "discrete";
+    case SpaceKind::multi_discrete:
+      return "multi_discrete";
+    case SpaceKind::box:
+      return "box";
   }
   return "?";
 }
@@ -52,9 +55,12 @@ void ActionSpace::sample(Rng& rng, float* out) const {
 
 int ActionSpace::dim() const {
   switch (kind) {
-    case SpaceKind::discrete: return 1;
-    case SpaceKind::multi_discrete: return static_cast<int>(nvec.size());
-    case SpaceKind::box: return static_cast<int>(low.size());
+    case SpaceKind::discrete:
+      return 1;
+    case SpaceKind::multi_discrete:
+      return static_cast<int>(nvec.size());
+    case SpaceKind::box:
+      return static_cast<int>(low.size());
   }
   return 0;
 }
@@ -67,8 +73,7 @@ bool ActionSpace::contains(const float* action) const {
     if (kind == SpaceKind::box) {
       if (a < low[static_cast<size_t>(i)] || a > high[static_cast<size_t>(i)]) return false;
     } else {
-      if (a != std::floor(a) || a < 0 || a >= static_cast<float>(nvec[static_cast<size_t>(i)]))
-        return false;
+      if (a != std::floor(a) || a < 0 || a >= static_cast<float>(nvec[static_cast<size_t>(i)])) return false;
     }
   }
   return true;
@@ -100,9 +105,7 @@ std::vector<int> EnvSpec::team_agents(int team) const {
 }
 
 void EnvSpec::validate() const {
-  auto bad = [&](const std::string& why) {
-    throw std::logic_error("env spec '" + name + "': " + why);
-  };
+  auto bad = [&](const std::string& why) { throw std::logic_error("env spec '" + name + "': " + why); };
   if (name.empty()) bad("empty name");
   if (num_teams < 1) bad("num_teams must be >= 1");
   if (num_agents < 1) bad("num_agents must be >= 1");
@@ -131,8 +134,7 @@ std::string EnvSpec::describe() const {
   std::ostringstream os;
   os << "teams=" << num_teams << " agents=" << num_agents << " obs=[";
   for (size_t i = 0; i < obs_shape.size(); ++i) os << (i ? "," : "") << obs_shape[i];
-  os << "] action=" << action_space.describe() << " tick_rate=" << tick_rate_hz
-     << "Hz max_ticks=" << max_ticks;
+  os << "] action=" << action_space.describe() << " tick_rate=" << tick_rate_hz << "Hz max_ticks=" << max_ticks;
   if (decision_interval > 1) os << " decision_interval=" << decision_interval;
   return os.str();
 }

@@ -8,13 +8,12 @@
 
 namespace ludus {
 
-VecEnv::VecEnv(std::vector<std::unique_ptr<Env>> envs, int num_threads)
-    : envs_(std::move(envs)), pool_(num_threads) {
+VecEnv::VecEnv(std::vector<std::unique_ptr<Env>> envs, int num_threads) : envs_(std::move(envs)), pool_(num_threads) {
   if (envs_.empty()) throw std::invalid_argument("VecEnv needs at least one env");
   const EnvSpec& s = envs_.front()->spec();
   for (const auto& e : envs_)
-    if (e->spec().name != s.name || e->spec().obs_dim() != s.obs_dim() ||
-        e->spec().num_agents != s.num_agents || e->spec().action_dim() != s.action_dim())
+    if (e->spec().name != s.name || e->spec().obs_dim() != s.obs_dim() || e->spec().num_agents != s.num_agents ||
+        e->spec().action_dim() != s.action_dim())
       throw std::invalid_argument("VecEnv envs must share one spec");
   agents_ = s.num_agents;
   obs_stride_ = agents_ * s.obs_dim();
@@ -36,8 +35,7 @@ VecEnv::VecEnv(std::vector<std::unique_ptr<Env>> envs, int num_threads)
 }
 
 StepView VecEnv::view(size_t i, float* obs) {
-  return StepView{obs, rewards_.data() + i * static_cast<size_t>(agents_), &terminated_[i],
-                  &truncated_[i]};
+  return StepView{obs, rewards_.data() + i * static_cast<size_t>(agents_), &terminated_[i], &truncated_[i]};
 }
 
 void VecEnv::reset(uint64_t seed) {
@@ -48,8 +46,8 @@ void VecEnv::reset(uint64_t seed) {
 
 void VecEnv::reset_each(const std::vector<uint64_t>& seeds) {
   if (seeds.size() != envs_.size())
-    throw std::invalid_argument("reset_each needs one seed per env: got " + std::to_string(seeds.size()) +
-                                " for " + std::to_string(envs_.size()) + " envs");
+    throw std::invalid_argument("reset_each needs one seed per env: got " + std::to_string(seeds.size()) + " for " +
+                                std::to_string(envs_.size()) + " envs");
   base_seed_ = seeds;
   std::fill(episode_.begin(), episode_.end(), 0);
   pool_.parallel_for(num_envs(), [&](int64_t i) {
@@ -88,7 +86,8 @@ int64_t VecEnv::step_to_decision(const BeforeTick& before_tick) {
 }
 
 int64_t VecEnv::step_ticks(int64_t ticks, const BeforeTick& before_tick, const uint8_t* skip) {
-  if (ticks < 1) throw std::invalid_argument("VecEnv::step_ticks: ticks must be at least 1, got " + std::to_string(ticks));
+  if (ticks < 1)
+    throw std::invalid_argument("VecEnv::step_ticks: ticks must be at least 1, got " + std::to_string(ticks));
   return step_many(ticks, 0, before_tick, skip);
 }
 
@@ -103,7 +102,8 @@ int64_t VecEnv::step_many(int64_t max_ticks, int interval, const BeforeTick& bef
       terminated_[u] = truncated_[u] = 0;
     } else {
       for (;;) {
-        if (before_tick) before_tick(static_cast<int>(i), static_cast<int>(t), actions_.data() + u * static_cast<size_t>(act_stride_));
+        if (before_tick)
+          before_tick(static_cast<int>(i), static_cast<int>(t), actions_.data() + u * static_cast<size_t>(act_stride_));
         const bool ended = step_one(u);
         ++t;
         for (int64_t a = 0; a < agents_; ++a) sum[a] += reward[a];

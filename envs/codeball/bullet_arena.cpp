@@ -129,7 +129,8 @@ std::vector<int> place_vertices(const SurfaceGrid& g, std::vector<Vec3>& verts) 
 
 // Surface nets, faces: one quad (two triangles wound to face into the arena) per grid edge
 // with a sign change, joining the vertices of the four cells around it.
-std::vector<int> connect_quads(const SurfaceGrid& g, const std::vector<int>& cell_vertex, const std::vector<Vec3>& verts) {
+std::vector<int> connect_quads(const SurfaceGrid& g, const std::vector<int>& cell_vertex,
+                               const std::vector<Vec3>& verts) {
   std::vector<int> indices;
   auto emit = [&](int a, int b, int c) {
     if (a < 0 || b < 0 || c < 0 || a == b || b == c || a == c) return;

@@ -138,8 +138,8 @@ void CodeballEnv::step_world(const RobotAction* actions, StepView out) {
 
 bool CodeballEnv::shaped() const {
   const auto& o = options_;
-  return o.ball_to_goal_reward != 0 || o.touch_reward != 0 || o.distance_reward != 0 ||
-         o.player_to_ball_reward != 0 || o.save_reward != 0;
+  return o.ball_to_goal_reward != 0 || o.touch_reward != 0 || o.distance_reward != 0 || o.player_to_ball_reward != 0 ||
+         o.save_reward != 0;
 }
 
 void CodeballEnv::finish_step(const TickEvents& ev, const Ball& ball_before, StepView out) {
@@ -291,10 +291,11 @@ void CodeballEnv::load_state(std::span<const uint8_t> bytes) {
   if (s.last_goal_team < -1 || s.last_goal_team >= NUM_TEAMS) r.fail("last goal team out of range");
   for (int i = 0; i < s.num_robots; ++i) {
     const Robot& rb = s.robots[static_cast<size_t>(i)];
-    if (rb.team != spec_.agent_team[static_cast<size_t>(i)]) r.fail("robot " + std::to_string(i) + " has the wrong team");
-    if (!finite(rb.position) || !finite(rb.velocity) || !finite(rb.touch_normal) || !(rb.radius > 0.1 && rb.radius < 10) ||
-        !bounded(rb.radius_change_speed, 1e3) || !(rb.nitro >= 0 && rb.nitro <= MAX_NITRO_AMOUNT) || rb.touch > 1 ||
-        rb.touched_ball > 1)
+    if (rb.team != spec_.agent_team[static_cast<size_t>(i)])
+      r.fail("robot " + std::to_string(i) + " has the wrong team");
+    if (!finite(rb.position) || !finite(rb.velocity) || !finite(rb.touch_normal) ||
+        !(rb.radius > 0.1 && rb.radius < 10) || !bounded(rb.radius_change_speed, 1e3) ||
+        !(rb.nitro >= 0 && rb.nitro <= MAX_NITRO_AMOUNT) || rb.touch > 1 || rb.touched_ball > 1)
       r.fail("robot " + std::to_string(i) + " has a non-finite or out-of-range value");
   }
   if (!finite(s.ball.position) || !finite(s.ball.velocity) || !(s.ball.radius > 0.1 && s.ball.radius < 10))
@@ -369,8 +370,7 @@ void CodeballEnv::draw(Frame& frame) const {
 }
 
 MatchResult CodeballEnv::result() const {
-  return result_from_scores({static_cast<double>(state_.score[0]), static_cast<double>(state_.score[1])},
-                            state_.tick);
+  return result_from_scores({static_cast<double>(state_.score[0]), static_cast<double>(state_.score[1])}, state_.tick);
 }
 
 }  // namespace ludus::codeball

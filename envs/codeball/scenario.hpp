@@ -11,10 +11,10 @@
 namespace ludus::codeball {
 
 struct ScenarioRun {
-  int64_t start_tick = 0;            // the scenario's match tick
-  int64_t ticks = 0;                 // ticks played
-  std::array<int32_t, 2> score{};    // at the end
-  bool ended = false;                // the match reached max_ticks
+  int64_t start_tick = 0;          // the scenario's match tick
+  int64_t ticks = 0;               // ticks played
+  std::array<int32_t, 2> score{};  // at the end
+  bool ended = false;              // the match reached max_ticks
 };
 
 // Plays the scenario in `file` (game options overridden by `sets`, "key=value") for up to

@@ -23,8 +23,8 @@ namespace {
 constexpr uint32_t kSnapshotMagic = 0x31525743;  // "CWR1"
 constexpr int kChannels = 17;                    // observation grid channels (see README)
 constexpr int kMaxSquads = 5;
-constexpr int kSummary = 18 + kMaxSquads;        // squad summary floats
-constexpr float kMoveMargin = 1e-4f;             // fraction of a move kept back from a contact
+constexpr int kSummary = 18 + kMaxSquads;  // squad summary floats
+constexpr float kMoveMargin = 1e-4f;       // fraction of a move kept back from a contact
 
 float clampf(float v, float lo, float hi) { return std::min(std::max(v, lo), hi); }
 bool in_group(const Unit& u, int g) { return (u.groups[static_cast<size_t>((g - 1) / 64)] >> ((g - 1) % 64)) & 1u; }
@@ -46,10 +46,14 @@ int from_user_data(void* p) { return static_cast<int>(reinterpret_cast<intptr_t>
 
 const char* to_string(ActionStatus status) {
   switch (status) {
-    case ActionStatus::ok: return "ok";
-    case ActionStatus::rate_limited: return "rate_limited";
-    case ActionStatus::invalid: return "invalid";
-    case ActionStatus::unavailable: return "unavailable";
+    case ActionStatus::ok:
+      return "ok";
+    case ActionStatus::rate_limited:
+      return "rate_limited";
+    case ActionStatus::invalid:
+      return "invalid";
+    case ActionStatus::unavailable:
+      return "unavailable";
   }
   return "?";
 }
@@ -173,7 +177,8 @@ bool CodewarsEnv::unit_sees(int unit_id, float x, float y) const {
   if (!u.alive) return false;
   const auto own = static_cast<size_t>(cell_of(u.x, u.y)), at = static_cast<size_t>(cell_of(x, y));
   const bool air = is_aerial(u.type);
-  const float vision_factor = air ? kWeatherFactors[state_.weather[own]].vision : kTerrainFactors[state_.terrain[own]].vision;
+  const float vision_factor =
+      air ? kWeatherFactors[state_.weather[own]].vision : kTerrainFactors[state_.terrain[own]].vision;
   const float stealth = air ? kWeatherFactors[state_.weather[at]].stealth : kTerrainFactors[state_.terrain[at]].stealth;
   const float r = kStats[u.type].vision * vision_factor * stealth;
   const float dx = u.x - x, dy = u.y - y;
@@ -276,7 +281,8 @@ void CodewarsEnv::place_armies() {
       const float bx = centres[static_cast<size_t>(s % 3)], by = centres[static_cast<size_t>(s / 3)];
       for (int r = 0; r < rows; ++r)
         for (int c = 0; c < cols; ++c)
-          side.push_back({type, type, bx + (static_cast<float>(c) - 0.5f * static_cast<float>(cols - 1)) * kBlockSpacing,
+          side.push_back({type, type,
+                          bx + (static_cast<float>(c) - 0.5f * static_cast<float>(cols - 1)) * kBlockSpacing,
                           by + (static_cast<float>(r) - 0.5f * static_cast<float>(rows - 1)) * kBlockSpacing});
     }
   }
@@ -363,8 +369,10 @@ ActionStatus CodewarsEnv::act(int team, const Action& a) {
       for (auto& u : state_.units) {
         if (u.team != team) continue;
         const bool m = matches_selection(u, team, a);
-        if (a.type == ActionType::clear_and_select) u.selected = m;
-        else if (m) u.selected = a.type == ActionType::add_to_selection;
+        if (a.type == ActionType::clear_and_select)
+          u.selected = m;
+        else if (m)
+          u.selected = a.type == ActionType::add_to_selection;
       }
       ts.selected_group = (a.type == ActionType::clear_and_select && a.group > 0) ? a.group : -1;
       return ActionStatus::ok;
@@ -376,8 +384,10 @@ ActionStatus CodewarsEnv::act(int team, const Action& a) {
       if (!count_action(team)) return ActionStatus::rate_limited;
       for (auto& u : state_.units) {
         if (u.team != team || !u.alive) continue;
-        if (a.type == ActionType::disband) set_group(u, a.group, false);
-        else if (u.selected) set_group(u, a.group, a.type == ActionType::assign);
+        if (a.type == ActionType::disband)
+          set_group(u, a.group, false);
+        else if (u.selected)
+          set_group(u, a.group, a.type == ActionType::assign);
       }
       if (a.type != ActionType::assign) ts.selected_group = -1;
       return ActionStatus::ok;
@@ -636,7 +646,8 @@ void CodewarsEnv::move_units() {
     // Largest fraction of the move that keeps every colliding centre >= 4 away.
     float allowed = 1;
     const float half = 0.5f * std::max(std::abs(dx), std::abs(dy)) + kMinCentreDistance - kVehicleRadius;
-    const unsigned layers = is_aerial(u.type) ? Index::mask(u.team, false, true) : Index::mask(0, true, false) | Index::mask(1, true, false);
+    const unsigned layers = is_aerial(u.type) ? Index::mask(u.team, false, true)
+                                              : Index::mask(0, true, false) | Index::mask(1, true, false);
     index_->query(layers, u.x + dx / 2, u.y + dy / 2, half, [&](int j) {
       if (j == id) return;
       const Unit& o = state_.units[static_cast<size_t>(j)];
@@ -679,12 +690,13 @@ void CodewarsEnv::fight() {
     const float reach = std::max(st.range_ground, st.range_air);
     if (reach <= 0) continue;
     candidates_.clear();
-    index_->query(Index::mask(1 - u.team, st.range_ground > 0, st.range_air > 0), u.x, u.y, reach + kVehicleRadius, [&](int j) {
-      const Unit& t = state_.units[static_cast<size_t>(j)];
-      if (t.team == u.team || hit_damage(u.type, t.type) <= 0) return;
-      const float r = attack_range(u.type, t.type);
-      if ((t.x - u.x) * (t.x - u.x) + (t.y - u.y) * (t.y - u.y) <= r * r) candidates_.push_back(j);
-    });
+    index_->query(Index::mask(1 - u.team, st.range_ground > 0, st.range_air > 0), u.x, u.y, reach + kVehicleRadius,
+                  [&](int j) {
+                    const Unit& t = state_.units[static_cast<size_t>(j)];
+                    if (t.team == u.team || hit_damage(u.type, t.type) <= 0) return;
+                    const float r = attack_range(u.type, t.type);
+                    if ((t.x - u.x) * (t.x - u.x) + (t.y - u.y) * (t.y - u.y) <= r * r) candidates_.push_back(j);
+                  });
     if (candidates_.empty()) continue;
     std::sort(candidates_.begin(), candidates_.end());
     // A random target in range, weighted by the damage it would take.
@@ -732,11 +744,13 @@ void CodewarsEnv::repair() {
 void CodewarsEnv::facilities_tick() {
   for (auto& f : state_.facilities) {
     std::array<int, kNumTeams> inside{};
-    index_->query(Index::mask(0, true, false) | Index::mask(1, true, false), f.x + kFacilitySize / 2, f.y + kFacilitySize / 2, kFacilitySize / 2 + kVehicleRadius, [&](int j) {
-      const Unit& u = state_.units[static_cast<size_t>(j)];
-      if (!is_aerial(u.type) && u.x >= f.x && u.x <= f.x + kFacilitySize && u.y >= f.y && u.y <= f.y + kFacilitySize)
-        ++inside[u.team];
-    });
+    index_->query(Index::mask(0, true, false) | Index::mask(1, true, false), f.x + kFacilitySize / 2,
+                  f.y + kFacilitySize / 2, kFacilitySize / 2 + kVehicleRadius, [&](int j) {
+                    const Unit& u = state_.units[static_cast<size_t>(j)];
+                    if (!is_aerial(u.type) && u.x >= f.x && u.x <= f.x + kFacilitySize && u.y >= f.y &&
+                        u.y <= f.y + kFacilitySize)
+                      ++inside[u.team];
+                  });
     f.capture = clampf(f.capture + kCapturePerVehicleTick * static_cast<float>(inside[0] - inside[1]), -kCaptureFull,
                        kCaptureFull);
     if ((f.owner == 0 && f.capture <= 0) || (f.owner == 1 && f.capture >= 0)) f.owner = -1, f.production = -1;
@@ -926,7 +940,8 @@ void CodewarsEnv::build_team_grids() const {
         for (int gx = std::min(x0, x1); gx <= std::max(x0, x1); ++gx) {
           const size_t k = static_cast<size_t>(gy * g + gx);
           if (vis[k] > 0) continue;
-          const float dx = (static_cast<float>(gx) + 0.5f) * cell - ux, dy = (static_cast<float>(gy) + 0.5f) * cell - uy;
+          const float dx = (static_cast<float>(gx) + 0.5f) * cell - ux,
+                      dy = (static_cast<float>(gy) + 0.5f) * cell - uy;
           const float reach = r * st[k];
           if (dx * dx + dy * dy <= reach * reach) vis[k] = 1;
         }
@@ -947,7 +962,8 @@ void CodewarsEnv::build_team_grids() const {
       int gx, gy;
       local(f.x + kFacilitySize / 2, f.y + kFacilitySize / 2, gx, gy);
       const float held = f.capture / kCaptureFull * (team == 0 ? 1.0f : -1.0f);
-      grid[15 * plane + static_cast<size_t>(gy * g + gx)] = f.owner < 0 ? 0.5f * held : (f.owner == team ? 1.0f : -1.0f);
+      grid[15 * plane + static_cast<size_t>(gy * g + gx)] =
+          f.owner < 0 ? 0.5f * held : (f.owner == team ? 1.0f : -1.0f);
     }
     for (int t = 0; t < kNumTeams; ++t) {
       const NuclearStrike& s = state_.teams[static_cast<size_t>(t)].strike;
@@ -966,7 +982,8 @@ void CodewarsEnv::build_team_grids() const {
 bool CodewarsEnv::visible_cell(int team, float x, float y) const {
   const float cell = world_ / static_cast<float>(grid_);
   const float mx = team == 0 ? x : world_ - x, my = team == 0 ? y : world_ - y;
-  const int gx = std::clamp(static_cast<int>(mx / cell), 0, grid_ - 1), gy = std::clamp(static_cast<int>(my / cell), 0, grid_ - 1);
+  const int gx = std::clamp(static_cast<int>(mx / cell), 0, grid_ - 1),
+            gy = std::clamp(static_cast<int>(my / cell), 0, grid_ - 1);
   const size_t plane = static_cast<size_t>(grid_ * grid_);
   return team_grid_[(static_cast<size_t>(team) * kChannels + 14) * plane + static_cast<size_t>(gy * grid_ + gx)] > 0;
 }
@@ -1008,7 +1025,8 @@ void CodewarsEnv::observe(float* obs) const {
     *o++ = alive ? (m > 0 ? cx : world_ - cx) / world_ * 2 - 1 : 0;
     *o++ = alive ? (m > 0 ? cy : world_ - cy) / world_ * 2 - 1 : 0;
     *o++ = alive ? std::min(1.0f, static_cast<float>(std::sqrt(spread / alive)) / (world_ / 4)) : 0;
-    for (int t = 0; t < kNumTypes; ++t) *o++ = alive ? static_cast<float>(types[static_cast<size_t>(t)]) / static_cast<float>(alive) : 0;
+    for (int t = 0; t < kNumTypes; ++t)
+      *o++ = alive ? static_cast<float>(types[static_cast<size_t>(t)]) / static_cast<float>(alive) : 0;
     const bool seen = nearest < 1e29f;
     *o++ = seen ? m * ndx / world_ : 0;
     *o++ = seen ? m * ndy / world_ : 0;
@@ -1081,14 +1099,13 @@ void CodewarsEnv::load_state(std::span<const uint8_t> bytes) {
       r.fail("unit out of range");
   for (const auto& f : s.facilities)
     if (f.kind < 0 || f.kind > kFactory || f.owner < -1 || f.owner >= kNumTeams || f.production < -1 ||
-        f.production >= kNumTypes || !in(f.x, 0, w) || !in(f.y, 0, w) || !in(f.capture, -1e3f, 1e3f) ||
-        f.progress < 0)
+        f.production >= kNumTypes || !in(f.x, 0, w) || !in(f.y, 0, w) || !in(f.capture, -1e3f, 1e3f) || f.progress < 0)
       r.fail("facility out of range");
   for (const auto& t : s.teams)
     if (t.action_count < 0 || t.action_count > 64 || t.action_head < 0 || t.action_head >= 64 ||
         t.strike.spotter < -1 || t.strike.spotter >= static_cast<int32_t>(s.units.size()) ||
-        (t.strike.land_tick >= 0 && t.strike.spotter < 0) || !in(t.strike.x, -w, 2 * w) ||
-        !in(t.strike.y, -w, 2 * w) || !std::isfinite(t.score) || t.selected_group < -1 || t.selected_group > 100)
+        (t.strike.land_tick >= 0 && t.strike.spotter < 0) || !in(t.strike.x, -w, 2 * w) || !in(t.strike.y, -w, 2 * w) ||
+        !std::isfinite(t.score) || t.selected_group < -1 || t.selected_group > 100)
       r.fail("team state out of range");
   for (const int32_t m : s.squad_macro)
     if (m < 0 || m >= spec_.action_space.nvec[0]) r.fail("squad order out of range");
@@ -1134,14 +1151,20 @@ void CodewarsEnv::draw(Frame& frame) const {
     if (!u.alive) continue;
     const Rgba c = team_color(u.team);
     switch (u.type) {
-      case kTank: rect(u.x - r, u.y - r, u.x + r, u.y + r, c, true, u.team); break;
+      case kTank:
+        rect(u.x - r, u.y - r, u.x + r, u.y + r, c, true, u.team);
+        break;
       case kIfv: {
         const float p[9] = {u.x, u.y - r, 0, u.x + r, u.y + r, 0, u.x - r, u.y + r, 0};
         frame.polygon(p, 3, c, true, u.team);
         break;
       }
-      case kArrv: frame.circle(u.x, u.y, r, c, u.team, false); break;
-      case kHelicopter: frame.circle(u.x, u.y, r, c, u.team, true); break;
+      case kArrv:
+        frame.circle(u.x, u.y, r, c, u.team, false);
+        break;
+      case kHelicopter:
+        frame.circle(u.x, u.y, r, c, u.team, true);
+        break;
       default: {
         const float p[12] = {u.x, u.y - r, 0, u.x + r, u.y, 0, u.x, u.y + r, 0, u.x - r, u.y, 0};
         frame.polygon(p, 4, c, false, u.team);
@@ -1184,8 +1207,10 @@ MatchResult CodewarsEnv::result() const {
   // Destroying the whole enemy army wins whatever the score.
   std::array<int, kNumTeams> alive{};
   for (const auto& u : state_.units) alive[u.team] += u.alive;
-  if (alive[0] > 0 && alive[1] == 0) r.winner = 0;
-  else if (alive[1] > 0 && alive[0] == 0) r.winner = 1;
+  if (alive[0] > 0 && alive[1] == 0)
+    r.winner = 0;
+  else if (alive[1] > 0 && alive[0] == 0)
+    r.winner = 1;
   return r;
 }
 

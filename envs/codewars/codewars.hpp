@@ -39,24 +39,25 @@
 namespace ludus::codewars {
 
 struct CodewarsOptions {
-  std::string size = "small";  // full | small | duel
-  std::string fog = "auto";        // auto (on in full) | on | off
-  std::string nuclear = "auto";    // auto (on in full) | on | off
-  std::string facilities = "auto"; // auto (on in full) | on | off
-  bool terrain = true;             // seeded swamps and forests (off: all plain)
-  bool weather = true;             // seeded clouds and rain (off: all clear)
-  bool rate_limit = true;          // the original's 12 actions per 60 ticks (+3 per control centre)
-  int decision_ticks = 60;         // macro orders are read every this many ticks
-  int max_ticks = 0;               // 0: size default (full 20000, small 6000, duel 3000)
-  int obs_grid = 16;               // observation grid is obs_grid x obs_grid cells
-  std::string reward = "score";    // score: own score gained; score_diff: own minus enemy gain
-  float damage_reward = 0;         // shaping: weight x (enemy minus own hit points lost) / 100 per tick
+  std::string size = "small";       // full | small | duel
+  std::string fog = "auto";         // auto (on in full) | on | off
+  std::string nuclear = "auto";     // auto (on in full) | on | off
+  std::string facilities = "auto";  // auto (on in full) | on | off
+  bool terrain = true;              // seeded swamps and forests (off: all plain)
+  bool weather = true;              // seeded clouds and rain (off: all clear)
+  bool rate_limit = true;           // the original's 12 actions per 60 ticks (+3 per control centre)
+  int decision_ticks = 60;          // macro orders are read every this many ticks
+  int max_ticks = 0;                // 0: size default (full 20000, small 6000, duel 3000)
+  int obs_grid = 16;                // observation grid is obs_grid x obs_grid cells
+  std::string reward = "score";     // score: own score gained; score_diff: own minus enemy gain
+  float damage_reward = 0;          // shaping: weight x (enemy minus own hit points lost) / 100 per tick
 
   void visit(OptionVisitor& v) {
     static constexpr std::string_view kSizes[] = {"full", "small", "duel"};
     static constexpr std::string_view kSwitch[] = {"auto", "on", "off"};
     static constexpr std::string_view kRewards[] = {"score", "score_diff"};
-    v.value("size", size, kSizes, "full: 1024x1024 world, 2x500 units; small: 256x256, 2x50; duel: 128x128, one squad of 10 per side");
+    v.value("size", size, kSizes,
+            "full: 1024x1024 world, 2x500 units; small: 256x256, 2x50; duel: 128x128, one squad of 10 per side");
     v.value("fog", fog, kSwitch, "fog of war in observations (auto: on in full only)");
     v.value("nuclear", nuclear, kSwitch, "tactical nuclear strikes (auto: on in full only)");
     v.value("facilities", facilities, kSwitch, "control centres and factories (auto: on in full only)");
@@ -78,28 +79,28 @@ enum class UnitOrder : uint8_t { none = 0, move = 1, rotate = 2 };
 
 // One vehicle. Plain, padding-free, saved byte for byte.
 struct Unit {
-  float x = 0, y = 0;               // centre, world units
-  float durability = 0;             // hit points, (0, 100] while alive
-  float tx = 0, ty = 0;             // move: target point; rotate: rotation centre
-  float angle_left = 0;             // rotate: radians still to turn (sign = direction)
-  float max_speed = 0;              // order's speed cap per tick (0: none)
-  float max_angular_speed = 0;      // rotate: radians per tick cap (0: none)
-  int32_t cooldown = 0;             // ticks until the next attack
-  int32_t squad = -1;               // agent (squad) index it belongs to, -1 for none
+  float x = 0, y = 0;           // centre, world units
+  float durability = 0;         // hit points, (0, 100] while alive
+  float tx = 0, ty = 0;         // move: target point; rotate: rotation centre
+  float angle_left = 0;         // rotate: radians still to turn (sign = direction)
+  float max_speed = 0;          // order's speed cap per tick (0: none)
+  float max_angular_speed = 0;  // rotate: radians per tick cap (0: none)
+  int32_t cooldown = 0;         // ticks until the next attack
+  int32_t squad = -1;           // agent (squad) index it belongs to, -1 for none
   uint8_t type = 0, team = 0, alive = 0, selected = 0;
-  uint8_t order = 0;                // UnitOrder
+  uint8_t order = 0;  // UnitOrder
   uint8_t pad[3] = {0, 0, 0};
   std::array<uint64_t, 2> groups{};  // bit g-1 set: member of group g (1..100)
 };
 static_assert(sizeof(Unit) == 64, "Unit must stay padding-free: it is saved as raw bytes");
 
 struct Facility {
-  float x = 0, y = 0;      // top-left corner; the facility covers 64 x 64 from there
-  float capture = 0;       // -100 (team 1 holds) .. +100 (team 0 holds)
-  int32_t kind = 0;        // constants::kControlCentre or kFactory
-  int32_t owner = -1;      // team, or -1
-  int32_t production = -1; // factory: vehicle type in production, or -1
-  int32_t progress = 0;    // factory: ticks of production so far
+  float x = 0, y = 0;       // top-left corner; the facility covers 64 x 64 from there
+  float capture = 0;        // -100 (team 1 holds) .. +100 (team 0 holds)
+  int32_t kind = 0;         // constants::kControlCentre or kFactory
+  int32_t owner = -1;       // team, or -1
+  int32_t production = -1;  // factory: vehicle type in production, or -1
+  int32_t progress = 0;     // factory: ticks of production so far
   int32_t pad = 0;
 };
 static_assert(sizeof(Facility) == 32, "Facility must stay padding-free");
@@ -114,26 +115,26 @@ static_assert(sizeof(NuclearStrike) == 24, "NuclearStrike must stay padding-free
 
 struct TeamState {
   double score = 0;
-  int64_t nuke_ready_tick = 0;     // a strike may be called from this tick on
-  NuclearStrike strike;            // pending strike (land_tick -1: none)
-  int32_t selected_group = -1;     // the selection is exactly this group (macro layer shortcut), or -1
+  int64_t nuke_ready_tick = 0;  // a strike may be called from this tick on
+  NuclearStrike strike;         // pending strike (land_tick -1: none)
+  int32_t selected_group = -1;  // the selection is exactly this group (macro layer shortcut), or -1
   int32_t pad = 0;
   std::array<int64_t, 64> action_ticks{};  // ticks of recent counted actions (ring)
-  int32_t action_count = 0;        // valid entries in action_ticks, oldest first from action_head
+  int32_t action_count = 0;                // valid entries in action_ticks, oldest first from action_head
   int32_t action_head = 0;
 };
 
 // The whole game state: a plain value, saved and restored exactly.
 struct CodewarsState {
   int64_t tick = 0;
-  int32_t world_cells = 0;            // terrain grid is world_cells x world_cells
-  uint8_t done = 0;                   // an army was destroyed
-  std::vector<uint8_t> terrain;       // per cell, row-major (y * world_cells + x)
+  int32_t world_cells = 0;       // terrain grid is world_cells x world_cells
+  uint8_t done = 0;              // an army was destroyed
+  std::vector<uint8_t> terrain;  // per cell, row-major (y * world_cells + x)
   std::vector<uint8_t> weather;
-  std::vector<Unit> units;            // by id; dead units stay (alive = 0)
+  std::vector<Unit> units;  // by id; dead units stay (alive = 0)
   std::vector<Facility> facilities;
   std::array<TeamState, constants::kNumTeams> teams{};
-  std::vector<int32_t> squad_macro;   // last macro order per agent (0: none yet)
+  std::vector<int32_t> squad_macro;  // last macro order per agent (0: none yet)
   std::array<uint64_t, 4> rng{};
 };
 
@@ -141,15 +142,15 @@ struct CodewarsState {
 // (not mirrored): the game-level API is the same for both sides.
 enum class ActionType : uint8_t {
   none,
-  clear_and_select,   // rectangle [left,right]x[top,bottom] and optional type, or group
+  clear_and_select,  // rectangle [left,right]x[top,bottom] and optional type, or group
   add_to_selection,
   deselect,
-  assign,             // add `group` to every selected vehicle
-  dismiss,            // remove `group` from every selected vehicle
-  disband,            // remove `group` from every vehicle of the team
-  move,               // by vector (x, y), optional max_speed
-  rotate,             // about point (x, y) by `angle` in [-pi, pi], optional max_speed / max_angular_speed
-  scale,              // about point (x, y) by `factor` in [0.1, 10], optional max_speed
+  assign,                    // add `group` to every selected vehicle
+  dismiss,                   // remove `group` from every selected vehicle
+  disband,                   // remove `group` from every vehicle of the team
+  move,                      // by vector (x, y), optional max_speed
+  rotate,                    // about point (x, y) by `angle` in [-pi, pi], optional max_speed / max_angular_speed
+  scale,                     // about point (x, y) by `factor` in [0.1, 10], optional max_speed
   setup_vehicle_production,  // factory `facility` builds `vehicle_type` (progress resets)
   tactical_nuclear_strike,   // at (x, y), spotted by own vehicle `vehicle_id`
 };
@@ -157,8 +158,8 @@ enum class ActionType : uint8_t {
 struct Action {
   ActionType type = ActionType::none;
   float left = 0, top = 0, right = 0, bottom = 0;
-  int vehicle_type = -1;   // -1: any type
-  int group = 0;           // 1..100; select actions use the group instead of the rectangle when > 0
+  int vehicle_type = -1;  // -1: any type
+  int group = 0;          // 1..100; select actions use the group instead of the rectangle when > 0
   float x = 0, y = 0;
   float angle = 0;
   float factor = 1;
@@ -175,11 +176,11 @@ const char* to_string(ActionStatus status);
 // Directions are in the squad's own mirrored frame: 2 = +x, then clockwise every 45 deg
 // (y down), so for team 1 "+x" points toward the left of the full map.
 namespace macro {
-inline constexpr int kKeep = 0;        // issue nothing (costs no action)
-inline constexpr int kHold = 1;        // stop where it is
-inline constexpr int kDirFirst = 2;    // 2..9: move one leg (decision_ticks x speed) in direction k-2
-inline constexpr int kAttack = 10;     // move onto the nearest enemy mass
-inline constexpr int kRetreat = 11;    // move one leg away from the nearest enemy
+inline constexpr int kKeep = 0;          // issue nothing (costs no action)
+inline constexpr int kHold = 1;          // stop where it is
+inline constexpr int kDirFirst = 2;      // 2..9: move one leg (decision_ticks x speed) in direction k-2
+inline constexpr int kAttack = 10;       // move onto the nearest enemy mass
+inline constexpr int kRetreat = 11;      // move one leg away from the nearest enemy
 inline constexpr int kConcentrate = 12;  // scale by 0.5 about the squad centre
 inline constexpr int kSpread = 13;       // scale by 1.5 about the squad centre
 inline constexpr int kCapture = 14;      // move onto the nearest facility the team does not hold
@@ -277,7 +278,7 @@ class CodewarsEnv final : public Env {
   mutable std::vector<int32_t> candidates_;
   std::vector<float> damage_, weights_;
   mutable std::vector<float> team_grid_;  // [team][channel][cell]
-  std::vector<float> map_cache_;  // [team][swamp, forest, cloud, rain, stealth ground, stealth air][cell]
+  std::vector<float> map_cache_;          // [team][swamp, forest, cloud, rain, stealth ground, stealth air][cell]
 };
 
 }  // namespace ludus::codewars

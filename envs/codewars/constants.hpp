@@ -37,11 +37,11 @@ struct VehicleStats {
 };
 
 inline constexpr std::array<VehicleStats, kNumTypes> kStats = {{
-    {0.3f, 80, 20, 18, 100, 60, 80, 60, 60, false},   // tank
-    {0.4f, 80, 18, 20, 90, 80, 60, 80, 60, false},    // IFV
-    {0.4f, 60, 0, 0, 0, 0, 50, 20, 60, false},        // ARRV
-    {0.9f, 100, 20, 18, 100, 80, 40, 40, 75, true},   // helicopter
-    {1.2f, 120, 0, 20, 0, 100, 70, 70, 90, true},     // fighter
+    {0.3f, 80, 20, 18, 100, 60, 80, 60, 60, false},  // tank
+    {0.4f, 80, 18, 20, 90, 80, 60, 80, 60, false},   // IFV
+    {0.4f, 60, 0, 0, 0, 0, 50, 20, 60, false},       // ARRV
+    {0.9f, 100, 20, 18, 100, 80, 40, 40, 75, true},  // helicopter
+    {1.2f, 120, 0, 20, 0, 100, 70, 70, 90, true},    // fighter
 }};
 
 inline constexpr bool is_aerial(int type) { return kStats[static_cast<size_t>(type)].aerial; }
@@ -70,8 +70,10 @@ inline constexpr int kClear = 0, kCloud = 1, kRain = 2;    // weather kinds
 struct CellFactors {
   float speed, vision, stealth;
 };
-inline constexpr std::array<CellFactors, 3> kTerrainFactors = {{{1.0f, 1.0f, 1.0f}, {0.6f, 1.0f, 1.0f}, {0.8f, 0.8f, 0.6f}}};
-inline constexpr std::array<CellFactors, 3> kWeatherFactors = {{{1.0f, 1.0f, 1.0f}, {0.8f, 0.8f, 0.8f}, {0.6f, 0.6f, 0.6f}}};
+inline constexpr std::array<CellFactors, 3> kTerrainFactors = {
+    {{1.0f, 1.0f, 1.0f}, {0.6f, 1.0f, 1.0f}, {0.8f, 0.8f, 0.6f}}};
+inline constexpr std::array<CellFactors, 3> kWeatherFactors = {
+    {{1.0f, 1.0f, 1.0f}, {0.8f, 0.8f, 0.8f}, {0.6f, 0.6f, 0.6f}}};
 
 // Orders: the action rate limit.
 inline constexpr int kActionWindowTicks = 60;

@@ -145,8 +145,9 @@ class VectorEnv {
       if (learner_team < 0 || learner_team >= s.num_teams)
         throw py::value_error("learner_team must be in [0, " + std::to_string(s.num_teams) + "), got " +
                               std::to_string(learner_team));
-      if (s.num_teams != 2) throw py::value_error("an opponent needs a two-team game; '" + game + "' has " +
-                                                  std::to_string(s.num_teams) + " teams");
+      if (s.num_teams != 2)
+        throw py::value_error("an opponent needs a two-team game; '" + game + "' has " + std::to_string(s.num_teams) +
+                              " teams");
       learners_ = s.team_agents(learner_team);
       opponent_ = opponent;
       opp_team_ = 1 - learner_team;
@@ -198,7 +199,8 @@ class VectorEnv {
     if (!acts) throw py::value_error("actions must be a numeric array of shape " + shape_text(want));
     std::vector<py::ssize_t> got(acts.shape(), acts.shape() + acts.ndim());
     // A discrete game also takes [N, A, 1].
-    const bool ok = got == want || (s.action_space.kind == SpaceKind::discrete && got == std::vector<py::ssize_t>{N, A, 1});
+    const bool ok =
+        got == want || (s.action_space.kind == SpaceKind::discrete && got == std::vector<py::ssize_t>{N, A, 1});
     if (!ok)
       throw py::value_error("actions must have shape " + shape_text(want) + " (num_envs, agents" +
                             std::string(s.action_space.kind == SpaceKind::discrete ? "" : ", action_dim") + "), got " +
@@ -229,8 +231,8 @@ class VectorEnv {
             it->second->add(frame);
           }
         if (!opponents_.empty())
-          opponents_[static_cast<size_t>(i)]->act(vec_->env(i), vec_->obs() + static_cast<int64_t>(i) * total * s.obs_dim(),
-                                                  opp_ids_, row);
+          opponents_[static_cast<size_t>(i)]->act(
+              vec_->env(i), vec_->obs() + static_cast<int64_t>(i) * total * s.obs_dim(), opp_ids_, row);
       };
       const VecEnv::BeforeTick none;
       const auto& hook = !opponents_.empty() || (until_decision_ && !recorders_.empty()) ? before_tick : none;
@@ -257,14 +259,16 @@ class VectorEnv {
     py::dict info;
     info["final_obs"] = final_obs_view(self);
     py::array_t<bool> ended(N);
-    for (py::ssize_t e = 0; e < N; ++e) ended.mutable_at(e) = term_[static_cast<size_t>(e)] || trunc_[static_cast<size_t>(e)];
+    for (py::ssize_t e = 0; e < N; ++e)
+      ended.mutable_at(e) = term_[static_cast<size_t>(e)] || trunc_[static_cast<size_t>(e)];
     info["_final_obs"] = ended;
     // The winning team of each episode that ended in this step (-1: a draw; other envs 0).
     py::array_t<int32_t> winner(N);
     for (py::ssize_t e = 0; e < N; ++e)
       winner.mutable_at(e) = ended.at(e) ? vec_->finished_result(static_cast<int>(e)).winner : 0;
     info["winner"] = winner;
-    return py::make_tuple(obs_view(self), rewards_view(self), view(reinterpret_cast<const bool*>(term_.data()), {N}, {1}, self),
+    return py::make_tuple(obs_view(self), rewards_view(self),
+                          view(reinterpret_cast<const bool*>(term_.data()), {N}, {1}, self),
                           view(reinterpret_cast<const bool*>(trunc_.data()), {N}, {1}, self), info);
   }
 
@@ -272,8 +276,7 @@ class VectorEnv {
   // visualizer's renderer (the same picture as `ludus viz`, without a window).
   py::array render(int i, int width, int height, bool hud) {
     check_env(i);
-    if (width < 32 || height < 32 || width > 8192 || height > 8192)
-      throw py::value_error(fmt_size(width, height));
+    if (width < 32 || height < 32 || width > 8192 || height > 8192) throw py::value_error(fmt_size(width, height));
 #ifdef LUDUS_PY_VIZ
     Frame frame;
     vec_->env(i).draw(frame);
@@ -289,15 +292,17 @@ class VectorEnv {
     py::array_t<uint8_t> out({height, width, 3});
     auto px = out.mutable_unchecked<3>();
     for (int y = 0; y < height; ++y) {
-      const auto* row = static_cast<const uint8_t*>(surf->pixels) + static_cast<size_t>(y) * static_cast<size_t>(surf->pitch);
+      const auto* row =
+          static_cast<const uint8_t*>(surf->pixels) + static_cast<size_t>(y) * static_cast<size_t>(surf->pitch);
       for (int x = 0; x < width; ++x)
         for (int c = 0; c < 3; ++c) px(y, x, c) = row[4 * x + c];  // RGBA32: bytes R, G, B, A
     }
     return out;
 #else
     (void)hud;
-    throw std::runtime_error("render: this ludus was built without the visualizer (SDL2: libsdl2-dev, libsdl2-ttf-dev, "
-                             "libsdl2-image-dev, libstb-dev)");
+    throw std::runtime_error(
+        "render: this ludus was built without the visualizer (SDL2: libsdl2-dev, libsdl2-ttf-dev, "
+        "libsdl2-image-dev, libstb-dev)");
 #endif
   }
 
@@ -367,8 +372,8 @@ class VectorEnv {
   }
 
   std::string repr() const {
-    return "ludus.VectorEnv('" + game_ + "', num_envs=" + std::to_string(num_envs()) + ", agents=" +
-           std::to_string(num_agents()) + ", threads=" + std::to_string(vec_->num_threads()) + ")";
+    return "ludus.VectorEnv('" + game_ + "', num_envs=" + std::to_string(num_envs()) +
+           ", agents=" + std::to_string(num_agents()) + ", threads=" + std::to_string(vec_->num_threads()) + ")";
   }
 
  private:
@@ -534,17 +539,20 @@ PYBIND11_MODULE(_ludus, m) {
            }),
            py::arg("game"), py::arg("num_envs") = 1, py::arg("threads") = 1, py::arg("seed") = 0,
            py::arg("opponent") = "", py::arg("learner_team") = 0, py::arg("until_decision") = false)
-      .def("reset", [](py::object self, std::optional<uint64_t> seed) {
-             return self.cast<VectorEnv&>().reset(self, seed);
-           }, py::arg("seed") = py::none())
-      .def("step", [](py::object self, const py::array& a) { return self.cast<VectorEnv&>().step(self, a); },
-           py::arg("actions"))
+      .def(
+          "reset",
+          [](py::object self, std::optional<uint64_t> seed) { return self.cast<VectorEnv&>().reset(self, seed); },
+          py::arg("seed") = py::none())
+      .def(
+          "step", [](py::object self, const py::array& a) { return self.cast<VectorEnv&>().step(self, a); },
+          py::arg("actions"))
       .def("start_replay", &VectorEnv::start_replay, py::arg("index"), py::arg("path"),
            py::arg("agents") = std::vector<std::string>{},
            "record env `index` into a replay file until its episode ends (or stop_replay)")
       .def("stop_replay", &VectorEnv::stop_replay, py::arg("index"), "finish env `index`'s replay now; its path")
       .def("render", &VectorEnv::render, py::arg("index") = 0, py::arg("width") = 640, py::arg("height") = 480,
-           py::arg("hud") = false, "env `index` as an RGB image, a [height, width, 3] uint8 array (the visualizer's picture)")
+           py::arg("hud") = false,
+           "env `index` as an RGB image, a [height, width, 3] uint8 array (the visualizer's picture)")
       .def("save_state", &VectorEnv::save_state, py::arg("index"))
       .def("load_state", &VectorEnv::load_state, py::arg("index"), py::arg("state"))
       .def_property_readonly("num_envs", &VectorEnv::num_envs)
@@ -560,29 +568,32 @@ PYBIND11_MODULE(_ludus, m) {
       .def_property_readonly("agent_teams", &VectorEnv::agent_teams, "team of each agent in the arrays")
       .def("__repr__", &VectorEnv::repr);
 
-  m.def("envs", [] {
-    py::list out;
-    for (const auto& name : EnvRegistry::global().names()) {
-      const EnvEntry& e = EnvRegistry::global().get(name);
-      auto env = e.create(ConfigTree());
-      const EnvSpec& s = env->spec();
-      py::dict d;
-      d["name"] = name;
-      d["description"] = e.description;
-      d["num_agents"] = s.num_agents;
-      d["num_teams"] = s.num_teams;
-      d["observation_space"] = observation_space(s);
-      d["action_space"] = action_space(s);
-      d["max_ticks"] = s.max_ticks;
-      d["decision_interval"] = s.decision_interval;
-      d["options"] = e.effective_options(ConfigTree(), true);
-      py::list agents;
-      for (const auto& a : agents_for(name)) agents.append(a);
-      d["agents"] = agents;
-      out.append(d);
-    }
-    return out;
-  }, "Every registered game: name, description, spaces, options (YAML with comments), agents");
+  m.def(
+      "envs",
+      [] {
+        py::list out;
+        for (const auto& name : EnvRegistry::global().names()) {
+          const EnvEntry& e = EnvRegistry::global().get(name);
+          auto env = e.create(ConfigTree());
+          const EnvSpec& s = env->spec();
+          py::dict d;
+          d["name"] = name;
+          d["description"] = e.description;
+          d["num_agents"] = s.num_agents;
+          d["num_teams"] = s.num_teams;
+          d["observation_space"] = observation_space(s);
+          d["action_space"] = action_space(s);
+          d["max_ticks"] = s.max_ticks;
+          d["decision_interval"] = s.decision_interval;
+          d["options"] = e.effective_options(ConfigTree(), true);
+          py::list agents;
+          for (const auto& a : agents_for(name)) agents.append(a);
+          d["agents"] = agents;
+          out.append(d);
+        }
+        return out;
+      },
+      "Every registered game: name, description, spaces, options (YAML with comments), agents");
   m.def("_reference_rollout", &reference_rollout, py::arg("game"), py::arg("num_envs"), py::arg("seed"),
         py::arg("actions"), "the C++ VecEnv stepped with these actions (for tests)");
   m.def("load_plugin", &load_plugin, py::arg("path"), "Loads a game plugin (.so); returns the games it added");

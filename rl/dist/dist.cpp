@@ -39,7 +39,9 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-[[maybe_unused]] std::chrono::milliseconds to_ms(double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000.0)); }
+[[maybe_unused]] std::chrono::milliseconds to_ms(double s) {
+  return std::chrono::milliseconds(static_cast<int64_t>(s * 1000.0));
+}
 
 // A whole decimal number in [lo, hi], or DistError naming the variable.
 int parse_env_int(const char* name, const char* text, long lo, long hi, const std::string& expected) {
@@ -72,9 +74,10 @@ LaunchEnv parse_launch_env(const std::function<const char*(const char*)>& lookup
   const char* rank = lookup("RANK");
   if (ws == nullptr) {
     if (rank != nullptr && std::string(rank) != "0")
-      throw DistError(fmt::format("launcher variable RANK='{}' is set but WORLD_SIZE is not: set WORLD_SIZE to the "
-                                  "number of processes in the job",
-                                  rank));
+      throw DistError(
+          fmt::format("launcher variable RANK='{}' is set but WORLD_SIZE is not: set WORLD_SIZE to the "
+                      "number of processes in the job",
+                      rank));
     return e;
   }
   e.world_size = parse_env_int("WORLD_SIZE", ws, 1, 1 << 20, "the number of processes in the job (1 or more)");
@@ -83,9 +86,10 @@ LaunchEnv parse_launch_env(const std::function<const char*(const char*)>& lookup
     return e;
   }
   if (rank == nullptr)
-    throw DistError(fmt::format("launcher variable RANK is not set, but WORLD_SIZE={}: every process of the job needs "
-                                "its RANK, 0 to {}",
-                                e.world_size, e.world_size - 1));
+    throw DistError(
+        fmt::format("launcher variable RANK is not set, but WORLD_SIZE={}: every process of the job needs "
+                    "its RANK, 0 to {}",
+                    e.world_size, e.world_size - 1));
   e.rank = parse_env_int("RANK", rank, 0, e.world_size - 1,
                          fmt::format("0 to {} (WORLD_SIZE={})", e.world_size - 1, e.world_size));
   if (const char* lr = lookup("LOCAL_RANK"))
@@ -93,15 +97,17 @@ LaunchEnv parse_launch_env(const std::function<const char*(const char*)>& lookup
                                  fmt::format("0 to {} (WORLD_SIZE={})", e.world_size - 1, e.world_size));
   const char* addr = lookup("MASTER_ADDR");
   if (addr == nullptr || *addr == '\0')
-    throw DistError(fmt::format("launcher variable MASTER_ADDR is {}, but WORLD_SIZE={}: set it to the host name or "
-                                "address of the machine that runs rank 0",
-                                addr == nullptr ? "not set" : "empty", e.world_size));
+    throw DistError(
+        fmt::format("launcher variable MASTER_ADDR is {}, but WORLD_SIZE={}: set it to the host name or "
+                    "address of the machine that runs rank 0",
+                    addr == nullptr ? "not set" : "empty", e.world_size));
   e.master_addr = addr;
   const char* port = lookup("MASTER_PORT");
   if (port == nullptr)
-    throw DistError(fmt::format("launcher variable MASTER_PORT is not set, but WORLD_SIZE={}: set it to a free TCP "
-                                "port on MASTER_ADDR (1 to 65535)",
-                                e.world_size));
+    throw DistError(
+        fmt::format("launcher variable MASTER_PORT is not set, but WORLD_SIZE={}: set it to a free TCP "
+                    "port on MASTER_ADDR (1 to 65535)",
+                    e.world_size));
   e.master_port = parse_env_int("MASTER_PORT", port, 1, 65535, "a TCP port, 1 to 65535");
   if (const char* agent = lookup("TORCHELASTIC_USE_AGENT_STORE")) {
     const std::string a = agent;
@@ -199,8 +205,8 @@ struct Context::Impl {
   // Who is to blame for a collective that failed: ranks that reported a failure, else
   // ranks whose heartbeat stopped, else nobody we can name.
   std::string diagnose(const std::string& what, double waited_s, const std::string& cause) {
-    const std::string head =
-        fmt::format("rank {}: {} failed after {:.1f} s (dist.timeout_s: {:g})", env.rank, what, waited_s, options.timeout_s);
+    const std::string head = fmt::format("rank {}: {} failed after {:.1f} s (dist.timeout_s: {:g})", env.rank, what,
+                                         waited_s, options.timeout_s);
     std::string first_line = cause.substr(0, cause.find('\n'));
     const int W = env.world_size;
     try {
@@ -231,19 +237,22 @@ struct Context::Impl {
       if (!stale.empty()) {
         std::string names;
         for (size_t i = 0; i < stale.size(); ++i) names += (i ? ", " : "") + std::to_string(stale[i]);
-        return fmt::format("{}: lost contact with rank {}: its heartbeat stopped (the process died, was stopped or "
-                           "its machine is unreachable). c10d: {}",
-                           head, names, first_line);
+        return fmt::format(
+            "{}: lost contact with rank {}: its heartbeat stopped (the process died, was stopped or "
+            "its machine is unreachable). c10d: {}",
+            head, names, first_line);
       }
-      return fmt::format("{}: every rank's heartbeat is alive, so a rank is stuck outside the collectives or the "
-                         "network between ranks is down. c10d: {}",
-                         head, first_line);
+      return fmt::format(
+          "{}: every rank's heartbeat is alive, so a rank is stuck outside the collectives or the "
+          "network between ranks is down. c10d: {}",
+          head, first_line);
     } catch (const std::exception& e) {
       const std::string store_err = std::string(e.what()).substr(0, std::string(e.what()).find('\n'));
       if (!env.agent_store && env.rank != 0)
-        return fmt::format("{}: lost contact with rank 0: the rendezvous store it hosts ({}:{}) is unreachable ({}). "
-                           "c10d: {}",
-                           head, env.master_addr, env.master_port, store_err, first_line);
+        return fmt::format(
+            "{}: lost contact with rank 0: the rendezvous store it hosts ({}:{}) is unreachable ({}). "
+            "c10d: {}",
+            head, env.master_addr, env.master_port, store_err, first_line);
       return fmt::format("{}: the rendezvous store at {} is unreachable ({}). c10d: {}", head, store_where(), store_err,
                          first_line);
     }
@@ -261,8 +270,8 @@ Context::Context(const LaunchEnv& env, const DistOptions& options)
   im.env = env;
   im.options = options;
   if (const char* restart = std::getenv("TORCHELASTIC_RESTART_COUNT")) im.prefix = fmt::format("ludus/{}/", restart);
-  im.hb_interval = std::chrono::milliseconds(
-      static_cast<int64_t>(std::clamp(options.timeout_s / 10.0, 0.05, 1.0) * 1000.0));
+  im.hb_interval =
+      std::chrono::milliseconds(static_cast<int64_t>(std::clamp(options.timeout_s / 10.0, 0.05, 1.0) * 1000.0));
   const auto t0 = Clock::now();
   try {
     im.store = im.connect(im.hosts_store(), options.join_timeout_s);
@@ -270,10 +279,11 @@ Context::Context(const LaunchEnv& env, const DistOptions& options)
     im.hb_store = im.connect(false, options.join_timeout_s);
   } catch (const std::exception& e) {
     const std::string msg = e.what();
-    throw DistError(fmt::format("rank {}: could not {} the rendezvous store at {} within dist.join_timeout_s ({:g} s){}: {}",
-                                rank_, im.hosts_store() ? "open" : "reach", im.store_where(), options.join_timeout_s,
-                                im.hosts_store() ? " (is MASTER_PORT in use?)" : " (is rank 0 running, and MASTER_ADDR/MASTER_PORT right?)",
-                                msg.substr(0, msg.find('\n'))));
+    throw DistError(fmt::format(
+        "rank {}: could not {} the rendezvous store at {} within dist.join_timeout_s ({:g} s){}: {}", rank_,
+        im.hosts_store() ? "open" : "reach", im.store_where(), options.join_timeout_s,
+        im.hosts_store() ? " (is MASTER_PORT in use?)" : " (is rank 0 running, and MASTER_ADDR/MASTER_PORT right?)",
+        msg.substr(0, msg.find('\n'))));
   }
   im.start_heartbeat();
 
@@ -287,13 +297,15 @@ Context::Context(const LaunchEnv& env, const DistOptions& options)
     std::string missing;
     try {
       for (int r = 0; r < world_size_; ++r)
-        if (!im.store->check({keys[static_cast<size_t>(r)]})) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+        if (!im.store->check({keys[static_cast<size_t>(r)]}))
+          missing += (missing.empty() ? "" : ", ") + std::to_string(r);
     } catch (const std::exception&) {
       missing = "?";
     }
     im.stop_heartbeat();
-    throw DistError(fmt::format("rank {}: rank {} did not join the job within dist.join_timeout_s ({:g} s); store at {}",
-                                rank_, missing, options.join_timeout_s, im.store_where()));
+    throw DistError(
+        fmt::format("rank {}: rank {} did not join the job within dist.join_timeout_s ({:g} s); store at {}", rank_,
+                    missing, options.join_timeout_s, im.store_where()));
   }
 
   auto pg_options = c10d::ProcessGroupGloo::Options::create(to_ms(options.timeout_s));
@@ -312,7 +324,7 @@ Context::Context(const LaunchEnv& env, const DistOptions& options)
     const std::string msg = e.what();
     throw DistError(fmt::format("rank {}: no network device for Gloo ({}): {}", rank_,
                                 ifname != nullptr && *ifname != '\0' ? fmt::format("GLOO_SOCKET_IFNAME='{}'", ifname)
-                                                                      : "this machine's host name",
+                                                                     : "this machine's host name",
                                 msg.substr(0, msg.find('\n'))));
   }
   pg_options->threads = 2;
@@ -320,8 +332,8 @@ Context::Context(const LaunchEnv& env, const DistOptions& options)
     // The process group's keys live under their own prefix; its rendezvous is quick now
     // that every rank has joined.
     im.pg_store->setTimeout(to_ms(options.timeout_s));
-    im.pg = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>(im.key("pg"), im.pg_store),
-                                                        rank_, world_size_, pg_options);
+    im.pg = c10::make_intrusive<c10d::ProcessGroupGloo>(
+        c10::make_intrusive<c10d::PrefixStore>(im.key("pg"), im.pg_store), rank_, world_size_, pg_options);
   } catch (const std::exception& e) {
     const std::string why = im.diagnose("connecting the Gloo process group", seconds_since(t0), e.what());
     im.stop_heartbeat();
@@ -459,7 +471,8 @@ void Context::agree(const std::string& what, const std::string& error) {
     im.store->wait(keys);
     for (int r = 0; r < world_size_; ++r) {
       const auto v = im.store->get(keys[static_cast<size_t>(r)]);
-      if (!v.empty()) failures += fmt::format("{}rank {}: {}", failures.empty() ? "" : "; ", r, std::string(v.begin(), v.end()));
+      if (!v.empty())
+        failures += fmt::format("{}rank {}: {}", failures.empty() ? "" : "; ", r, std::string(v.begin(), v.end()));
     }
   });
   if (!failures.empty()) throw DistError(fmt::format("{} failed on {}", what, failures));
@@ -552,7 +565,8 @@ struct Child {
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("was killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  if (WIFSIGNALED(status))
+    return fmt::format("was killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
   return "ended";
 }
 
@@ -573,10 +587,11 @@ void flush_lines(std::string& buf, int rank, FILE* to, bool all) {
 
 // The children's environment: ours without any launcher variable, plus the job's.
 std::vector<std::string> launch_env(int nproc, int port) {
-  const std::map<std::string, std::string> vars = {
-      {"WORLD_SIZE", std::to_string(nproc)},     {"MASTER_ADDR", "127.0.0.1"},
-      {"MASTER_PORT", std::to_string(port)},     {"TORCHELASTIC_USE_AGENT_STORE", "True"},
-      {"LOCAL_WORLD_SIZE", std::to_string(nproc)}};
+  const std::map<std::string, std::string> vars = {{"WORLD_SIZE", std::to_string(nproc)},
+                                                   {"MASTER_ADDR", "127.0.0.1"},
+                                                   {"MASTER_PORT", std::to_string(port)},
+                                                   {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+                                                   {"LOCAL_WORLD_SIZE", std::to_string(nproc)}};
   std::vector<std::string> base_env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string kv = *e;
@@ -590,7 +605,8 @@ std::vector<std::string> launch_env(int nproc, int port) {
 
 // Starts rank r of the job (rank 0 writes to our stdout/stderr, the others to pipes).
 // Returns an error message, empty when it started.
-std::string spawn_rank(Child& c, int r, const std::vector<std::string>& argv, const std::vector<std::string>& base_env) {
+std::string spawn_rank(Child& c, int r, const std::vector<std::string>& argv,
+                       const std::vector<std::string>& base_env) {
   c.rank = r;
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
@@ -642,8 +658,10 @@ void pump_output(std::vector<Child>& children) {
       owners.emplace_back(&c, true);
     }
   }
-  if (!fds.empty()) ::poll(fds.data(), fds.size(), 100);
-  else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (!fds.empty())
+    ::poll(fds.data(), fds.size(), 100);
+  else
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   for (size_t i = 0; i < fds.size(); ++i) {
     if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     auto& [c, is_err] = owners[i];
@@ -723,7 +741,8 @@ int launch_local(const std::vector<std::string>& argv, int nproc, double grace_s
 #endif
   const std::vector<std::string> base_env = launch_env(nproc, port);
 
-  struct sigaction sa {}, old_int {}, old_term {};
+  struct sigaction sa {
+  }, old_int{}, old_term{};
   sa.sa_handler = on_launcher_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_int);

@@ -30,8 +30,8 @@ std::vector<CompiledRule> compile_rules(const std::vector<RoutingRule>& rules) {
       compiled.push_back({std::regex(rule.pattern, std::regex::ECMAScript), kind,
                           rule.reason.empty() ? "rule " + std::to_string(i) + ": " + rule.pattern : rule.reason});
     } catch (const std::regex_error& error) {
-      throw std::invalid_argument("routing rule " + std::to_string(i) + ": invalid regex '" +
-                                  rule.pattern + "': " + error.what());
+      throw std::invalid_argument("routing rule " + std::to_string(i) + ": invalid regex '" + rule.pattern +
+                                  "': " + error.what());
     }
   }
   return compiled;
@@ -56,9 +56,7 @@ std::string shape_string(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-std::string to_string(OptimizerKind kind) {
-  return kind == OptimizerKind::muon ? "muon" : "adamw";
-}
+std::string to_string(OptimizerKind kind) { return kind == OptimizerKind::muon ? "muon" : "adamw"; }
 
 OptimizerKind parse_optimizer_kind(std::string_view name) {
   if (name == "muon") {
@@ -67,8 +65,7 @@ OptimizerKind parse_optimizer_kind(std::string_view name) {
   if (name == "adamw") {
     return OptimizerKind::adamw;
   }
-  throw std::invalid_argument("unknown optimizer '" + std::string(name) +
-                              "'; valid names: muon adamw");
+  throw std::invalid_argument("unknown optimizer '" + std::string(name) + "'; valid names: muon adamw");
 }
 
 std::vector<Route> route_parameters(const torch::OrderedDict<std::string, torch::Tensor>& params,
@@ -89,16 +86,14 @@ std::vector<Route> route_parameters(const torch::OrderedDict<std::string, torch:
     const auto& name = params[i].key();
     const auto& tensor = params[i].value();
     Route route{name, tensor.sizes().vec(), OptimizerKind::adamw, ""};
-    const auto matched = std::find_if(compiled.begin(), compiled.end(), [&name](const auto& rule) {
-      return std::regex_search(name, rule.regex);
-    });
+    const auto matched = std::find_if(compiled.begin(), compiled.end(),
+                                      [&name](const auto& rule) { return std::regex_search(name, rule.regex); });
     if (matched != compiled.end()) {
       route.optimizer = matched->optimizer;
       route.reason = matched->description;
       if (route.optimizer == OptimizerKind::muon && tensor.dim() < 2) {
-        throw std::invalid_argument("routing " + matched->description + " sends '" + name +
-                                    "' of shape " + shape_string(route.shape) +
-                                    " to muon; Muon needs >= 2-D parameters");
+        throw std::invalid_argument("routing " + matched->description + " sends '" + name + "' of shape " +
+                                    shape_string(route.shape) + " to muon; Muon needs >= 2-D parameters");
       }
     } else if (tensor.dim() < 2) {
       route.reason = "1-D";
@@ -125,20 +120,20 @@ std::string format_routing_table(const std::vector<Route>& routes) {
     shape_width = std::max(shape_width, shape_string(route.shape).size());
   }
   std::ostringstream table;
-  table << std::left << std::setw(static_cast<int>(name_width)) << "parameter" << "  "
-        << std::setw(static_cast<int>(shape_width)) << "shape" << "  " << std::setw(9)
-        << "optimizer" << "  reason\n";
+  table << std::left << std::setw(static_cast<int>(name_width)) << "parameter"
+        << "  " << std::setw(static_cast<int>(shape_width)) << "shape"
+        << "  " << std::setw(9) << "optimizer"
+        << "  reason\n";
   for (const auto& route : routes) {
-    table << std::setw(static_cast<int>(name_width)) << route.name << "  "
-          << std::setw(static_cast<int>(shape_width)) << shape_string(route.shape) << "  "
-          << std::setw(9) << to_string(route.optimizer) << "  " << route.reason << '\n';
+    table << std::setw(static_cast<int>(name_width)) << route.name << "  " << std::setw(static_cast<int>(shape_width))
+          << shape_string(route.shape) << "  " << std::setw(9) << to_string(route.optimizer) << "  " << route.reason
+          << '\n';
   }
   return table.str();
 }
 
-HybridOptimizer::HybridOptimizer(
-    const torch::OrderedDict<std::string, torch::Tensor>& named_parameters,
-    HybridOptions options) {
+HybridOptimizer::HybridOptimizer(const torch::OrderedDict<std::string, torch::Tensor>& named_parameters,
+                                 HybridOptions options) {
   torch::OrderedDict<std::string, torch::Tensor> trainable;
   for (const auto& item : named_parameters) {
     if (item.value().requires_grad()) {
@@ -149,8 +144,7 @@ HybridOptimizer::HybridOptimizer(
   std::vector<torch::Tensor> muon_params;
   std::vector<torch::Tensor> adamw_params;
   for (size_t i = 0; i < routes_.size(); ++i) {
-    (routes_[i].optimizer == OptimizerKind::muon ? muon_params : adamw_params)
-        .push_back(trainable[i].value());
+    (routes_[i].optimizer == OptimizerKind::muon ? muon_params : adamw_params).push_back(trainable[i].value());
   }
   if (!muon_params.empty()) {
     muon_ = std::make_unique<Muon>(std::move(muon_params), options.muon);
@@ -214,9 +208,8 @@ void HybridOptimizer::load(torch::serialize::InputArchive& archive) {
     c10::IValue saved;
     archive.read("routes/" + to_string(kind), saved);
     const auto expected = routed_names(routes_, kind);
-    TORCH_CHECK(saved.toStringRef() == expected, "HybridOptimizer::load: the archive routes [",
-                saved.toStringRef(), "] to ", to_string(kind), ", this optimizer routes [",
-                expected, "]");
+    TORCH_CHECK(saved.toStringRef() == expected, "HybridOptimizer::load: the archive routes [", saved.toStringRef(),
+                "] to ", to_string(kind), ", this optimizer routes [", expected, "]");
   }
   if (muon_) {
     torch::serialize::InputArchive muon_archive;

@@ -60,8 +60,8 @@ const NsCoefficients& coefficients_at(const NsSchedule& schedule, int64_t step) 
 
 // beta·base + alpha·(left @ right) as one BLAS call: separate elementwise passes cost
 // more than the matmul itself for small matrices (thread handoffs per op).
-torch::Tensor scaled_product_plus(const torch::Tensor& base, const torch::Tensor& left,
-                                  const torch::Tensor& right, double beta, double alpha) {
+torch::Tensor scaled_product_plus(const torch::Tensor& base, const torch::Tensor& left, const torch::Tensor& right,
+                                  double beta, double alpha) {
   return base.dim() == 2 ? torch::addmm(base, left, right, beta, alpha)
                          : torch::baddbmm(base, left, right, beta, alpha);
 }
@@ -105,8 +105,8 @@ NsSchedule make_ns_schedule(std::string name, std::vector<NsCoefficients> steps)
     const auto& step = steps[i];
     if (!std::isfinite(step.a) || !std::isfinite(step.b) || !std::isfinite(step.c)) {
       std::ostringstream message;
-      message << "Newton-Schulz schedule '" << name << "' entry " << i << " is (" << step.a
-              << ", " << step.b << ", " << step.c << "); expected finite coefficients";
+      message << "Newton-Schulz schedule '" << name << "' entry " << i << " is (" << step.a << ", " << step.b << ", "
+              << step.c << "); expected finite coefficients";
       throw std::invalid_argument(message.str());
     }
   }
@@ -115,8 +115,7 @@ NsSchedule make_ns_schedule(std::string name, std::vector<NsCoefficients> steps)
 
 NsSchedule with_safety_factor(const NsSchedule& schedule, double factor) {
   if (!(factor >= 1.0) || !std::isfinite(factor)) {
-    throw std::invalid_argument("safety factor must be finite and >= 1, got " +
-                                std::to_string(factor));
+    throw std::invalid_argument("safety factor must be finite and >= 1, got " + std::to_string(factor));
   }
   NsSchedule scaled = schedule;
   std::ostringstream name;
@@ -130,8 +129,7 @@ NsSchedule with_safety_factor(const NsSchedule& schedule, double factor) {
   return scaled;
 }
 
-torch::Tensor ns_scalar_map(const torch::Tensor& sigma, const NsSchedule& schedule,
-                            int64_t steps) {
+torch::Tensor ns_scalar_map(const torch::Tensor& sigma, const NsSchedule& schedule, int64_t steps) {
   check_schedule_and_steps(schedule, steps);
   auto x = sigma.to(torch::kFloat64);
   for (int64_t step = 0; step < steps; ++step) {
@@ -145,10 +143,8 @@ torch::Tensor ns_scalar_map(const torch::Tensor& sigma, const NsSchedule& schedu
 torch::Tensor msign(const torch::Tensor& g, const NsSchedule& schedule, int64_t steps,
                     c10::optional<torch::ScalarType> compute_dtype) {
   check_schedule_and_steps(schedule, steps);
-  TORCH_CHECK(g.dim() == 2 || g.dim() == 3, "msign expects [m, n] or [B, m, n], got shape ",
-              g.sizes());
-  TORCH_CHECK(g.is_floating_point(), "msign expects a floating-point tensor, got ",
-              g.scalar_type());
+  TORCH_CHECK(g.dim() == 2 || g.dim() == 3, "msign expects [m, n] or [B, m, n], got shape ", g.sizes());
+  TORCH_CHECK(g.is_floating_point(), "msign expects a floating-point tensor, got ", g.scalar_type());
   TORCH_CHECK(!compute_dtype.has_value() || c10::isFloatingType(*compute_dtype),
               "msign compute dtype must be floating point, got ", *compute_dtype);
   const bool tall = g.size(-2) > g.size(-1);
@@ -157,7 +153,8 @@ torch::Tensor msign(const torch::Tensor& g, const NsSchedule& schedule, int64_t 
     x = x.transpose(-2, -1);
   }
   x = x / (torch::linalg::matrix_norm(x, "fro", /*dim=*/{-2, -1}, /*keepdim=*/true,
-                                         /*dtype=*/c10::nullopt) + 1e-7);
+                                      /*dtype=*/c10::nullopt) +
+           1e-7);
   for (int64_t step = 0; step < steps; ++step) {
     const auto& k = coefficients_at(schedule, step);
     const auto gram = torch::matmul(x, x.transpose(-2, -1));

@@ -33,14 +33,12 @@ torch::Tensor schedule_to_tensor(const NsSchedule& schedule) {
   for (const auto& step : schedule.steps) {
     flat.insert(flat.end(), {step.a, step.b, step.c});
   }
-  return torch::tensor(flat, torch::dtype(torch::kFloat64))
-      .reshape({static_cast<int64_t>(schedule.steps.size()), 3});
+  return torch::tensor(flat, torch::dtype(torch::kFloat64)).reshape({static_cast<int64_t>(schedule.steps.size()), 3});
 }
 
 NsSchedule schedule_from_tensor(std::string name, const torch::Tensor& coefficients) {
   TORCH_CHECK(coefficients.dim() == 2 && coefficients.size(1) == 3,
-              "Muon archive: schedule coefficients must be [steps, 3], got ",
-              coefficients.sizes());
+              "Muon archive: schedule coefficients must be [steps, 3], got ", coefficients.sizes());
   const auto values = coefficients.to(torch::kCPU, torch::kFloat64).contiguous();
   const auto* data = values.data_ptr<double>();
   std::vector<NsCoefficients> steps;
@@ -129,9 +127,8 @@ void MuonOptions::serialize(torch::serialize::InputArchive& archive) {
   scaling(parse_muon_scaling(value.toStringRef()));
   archive.read("unnormalized", value);
   unnormalized(value.toBool());
-  spectral_clip_beta(archive.try_read("spectral_clip_beta", value)
-                         ? c10::optional<double>(value.toDouble())
-                         : c10::nullopt);
+  spectral_clip_beta(archive.try_read("spectral_clip_beta", value) ? c10::optional<double>(value.toDouble())
+                                                                   : c10::nullopt);
   ns_dtype(archive.try_read("ns_dtype", value)
                ? c10::optional<torch::ScalarType>(static_cast<torch::ScalarType>(value.toInt()))
                : c10::nullopt);
@@ -155,32 +152,27 @@ void MuonParamState::serialize(torch::serialize::InputArchive& archive) {
 }
 
 Muon::Muon(std::vector<torch::optim::OptimizerParamGroup> param_groups, MuonOptions defaults)
-    : torch::optim::Optimizer(std::move(param_groups),
-                              std::make_unique<MuonOptions>(defaults)) {
+    : torch::optim::Optimizer(std::move(param_groups), std::make_unique<MuonOptions>(defaults)) {
   defaults.validate();
   check_params_are_matrices();
 }
 
 Muon::Muon(std::vector<torch::Tensor> params, MuonOptions defaults)
-    : Muon(std::vector<torch::optim::OptimizerParamGroup>{
-               torch::optim::OptimizerParamGroup(std::move(params))},
+    : Muon(std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(std::move(params))},
            std::move(defaults)) {}
 
 void Muon::check_params_are_matrices() const {
   for (size_t group_index = 0; group_index < param_groups_.size(); ++group_index) {
-    TORCH_CHECK(dynamic_cast<const MuonOptions*>(&param_groups_[group_index].options()) !=
-                    nullptr,
-                "Muon: parameter group ", group_index,
-                " carries options of another optimizer; expected MuonOptions");
+    TORCH_CHECK(dynamic_cast<const MuonOptions*>(&param_groups_[group_index].options()) != nullptr,
+                "Muon: parameter group ", group_index, " carries options of another optimizer; expected MuonOptions");
     const auto& params = param_groups_[group_index].params();
     for (size_t index = 0; index < params.size(); ++index) {
-      TORCH_CHECK(params[index].dim() >= 2, "Muon: parameter ", index, " of group ",
-                  group_index, " has shape ", params[index].sizes(), " (", params[index].dim(),
+      TORCH_CHECK(params[index].dim() >= 2, "Muon: parameter ", index, " of group ", group_index, " has shape ",
+                  params[index].sizes(), " (", params[index].dim(),
                   "-D); Muon updates matrices (>= 2-D). Give biases, gains and other 1-D "
                   "parameters to AdamW (HybridOptimizer routes them there).");
-      TORCH_CHECK(params[index].is_floating_point(), "Muon: parameter ", index, " of group ",
-                  group_index, " has dtype ", params[index].scalar_type(),
-                  "; expected a floating-point dtype");
+      TORCH_CHECK(params[index].is_floating_point(), "Muon: parameter ", index, " of group ", group_index,
+                  " has dtype ", params[index].scalar_type(), "; expected a floating-point dtype");
     }
   }
 }
@@ -232,8 +224,7 @@ torch::Tensor Muon::step(LossClosure closure) {
       }
       param.add_(direction.reshape_as(param), /*alpha=*/-options.lr() * factor);
       if (options.spectral_clip_beta().has_value()) {
-        const auto capped = spectral_cap(param.reshape({param.size(0), -1}),
-                                         *options.spectral_clip_beta());
+        const auto capped = spectral_cap(param.reshape({param.size(0), -1}), *options.spectral_clip_beta());
         param.copy_(capped.view_as(param));
       }
     }

@@ -201,9 +201,12 @@ EvalResult Trainer::evaluate(int matches, const std::string& opponent, int repla
     mo.seed = 1000000 + static_cast<uint64_t>(m);  // fixed evaluation seeds, distinct from training
     mo.replay = writer.get();
     const MatchResult r = run_match(*env, agents, mo);
-    if (r.winner == side) ++res.wins;
-    else if (r.winner < 0) ++res.draws;
-    else ++res.losses;
+    if (r.winner == side)
+      ++res.wins;
+    else if (r.winner < 0)
+      ++res.draws;
+    else
+      ++res.losses;
   }
   policy_->train();
   std::vector<double> v{static_cast<double>(res.wins), static_cast<double>(res.draws), static_cast<double>(res.losses)};

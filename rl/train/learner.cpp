@@ -13,7 +13,6 @@
 
 namespace ludus::rl {
 
-
 namespace {
 
 // Uniform permutation of [0, n) from the run's generator (so resumes are exact).
@@ -48,8 +47,9 @@ Trainer::Scores Trainer::score_games(const Rollout& ro, const Seating& seats, Up
     ++sc.finished;
     sc.wins += o == 1;
     sc.draws += o == 0;
-    im.record_match(seats.group_opponent[static_cast<size_t>(e / cfg_.grpo.group_size)],
-                    o == 1 ? 1.0 : o == 0 ? 0.5 : 0.0);
+    im.record_match(seats.group_opponent[static_cast<size_t>(e / cfg_.grpo.group_size)], o == 1   ? 1.0
+                                                                                         : o == 0 ? 0.5
+                                                                                                  : 0.0);
   }
   st.train_win = sc.finished ? static_cast<double>(sc.wins) / sc.finished : 0;
   st.train_draw = sc.finished ? static_cast<double>(sc.draws) / sc.finished : 0;
@@ -84,15 +84,18 @@ void Trainer::advantages(const Rollout& ro, const torch::Tensor& returns, double
   torch::Tensor keep;
   const auto row_adv = group_advantages(returns, im.row_group_t, G, kind, &keep);
   if (cfg_.grpo.baseline == Baseline::step) {
-    adv = stepwise_group_advantages(returns_to_go(ro.rew, ro.alive, cfg_.grpo.gamma), ro.alive, im.row_group_t, G, kind);
+    adv =
+        stepwise_group_advantages(returns_to_go(ro.rew, ro.alive, cfg_.grpo.gamma), ro.alive, im.row_group_t, G, kind);
   } else {
     adv = row_adv.unsqueeze(0).expand({ro.steps, static_cast<int64_t>(im.learner_rows.size())}) * ro.alive;
   }
   if (cfg_.grpo.drop_degenerate) {
     // Kickstarting keeps those samples for the imitation loss, with no advantage.
     const auto kept = keep.to(torch::kFloat).unsqueeze(0);
-    if (kick > 0) adv = adv * kept;
-    else weight = weight * kept;
+    if (kick > 0)
+      adv = adv * kept;
+    else
+      weight = weight * kept;
   }
   if (cfg_.grpo.batch_scale) {
     // One scale for the whole batch (every rank's): the advantages' RMS becomes 1, their
@@ -258,9 +261,15 @@ void Trainer::warn_non_finite_step(int epoch, int mb, double loss, double grad_n
 // every rank (learner Elo stays rank 0's: it follows rank 0's matches only).
 void Trainer::gather_stats(const Scores& sc, const Steps& steps, UpdateStats& st) {
   const double taken = steps.with_samples;
-  std::vector<double> v{sc.returns.sum().item<double>(), static_cast<double>(sc.returns.size(0)),
-                        static_cast<double>(sc.wins), static_cast<double>(sc.draws), static_cast<double>(sc.finished),
-                        st.entropy * taken, st.kl * taken, st.clip_frac * taken, taken};
+  std::vector<double> v{sc.returns.sum().item<double>(),
+                        static_cast<double>(sc.returns.size(0)),
+                        static_cast<double>(sc.wins),
+                        static_cast<double>(sc.draws),
+                        static_cast<double>(sc.finished),
+                        st.entropy * taken,
+                        st.kl * taken,
+                        st.clip_frac * taken,
+                        taken};
   dist_->all_reduce_sum(v, "gathering update statistics");
   st.mean_return = v[0] / std::max(1.0, v[1]);
   st.train_win = v[4] > 0 ? v[2] / v[4] : 0;

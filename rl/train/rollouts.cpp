@@ -10,7 +10,6 @@
 
 namespace ludus::rl {
 
-
 // Every env of a group starts from the group's seed, then (grpo.start) from a shared
 // random-action prefix or from where the group's game stopped last update.
 std::vector<uint64_t> Trainer::start_games() {
@@ -105,7 +104,8 @@ Trainer::Rollout Trainer::collect(Seating& seats, double kick) {
     }
     // Rollouts cut by rollout_ticks bootstrap from the state they stopped in.
     if (ppo && ro.steps > 0) {
-      const auto v_last = policy_->value(im.obs_view().index_select(0, im.learner_rows_t).to(im.device)).to(torch::kCPU);
+      const auto v_last =
+          policy_->value(im.obs_view().index_select(0, im.learner_rows_t).to(im.device)).to(torch::kCPU);
       for (int64_t r = 0; r < R; ++r)
         if (!ro.done[static_cast<size_t>(im.row_env[static_cast<size_t>(r)])]) ro.boot[ro.steps - 1][r] = v_last[r];
     }
@@ -183,8 +183,9 @@ void Trainer::play_decision(int64_t t, int64_t n, Rollout& ro, Seating& seats) {
     rew_t[r] += rew_all[im.learner_rows[static_cast<size_t>(r)]];
     if (im.vec->terminated()[e] != 0) term_t[r] = 1.0f;
     if (im.vec->truncated()[e] != 0 && cfg_.algo == Algo::ppo) {
-      const auto fo = torch::from_blob(const_cast<float*>(im.vec->final_obs()) + im.learner_rows[static_cast<size_t>(r)] * D,
-                                       {1, D}, torch::TensorOptions().dtype(torch::kFloat));
+      const auto fo =
+          torch::from_blob(const_cast<float*>(im.vec->final_obs()) + im.learner_rows[static_cast<size_t>(r)] * D,
+                           {1, D}, torch::TensorOptions().dtype(torch::kFloat));
       boot_t[r] = policy_->value(fo.to(im.device)).to(torch::kCPU)[0].item<float>();
     }
   }
@@ -229,7 +230,8 @@ bool Trainer::policy_outputs_finite(const Rollout& ro) {
   finite = bad[0] == 0;
   if (!finite) {
     if (is_main())
-      fmt::print(stderr, "ludus: warning: update {}: the policy produced non-finite log-probabilities; update skipped\n",
+      fmt::print(stderr,
+                 "ludus: warning: update {}: the policy produced non-finite log-probabilities; update skipped\n",
                  update_ + 1);
     if (++im.consecutive_bad >= cfg_.max_bad_updates) throw_bad_updates();
   }

@@ -27,11 +27,13 @@ struct Metric {
   const char* csv;  // column name; nullptr: TensorBoard only
   const char* tb;   // TensorBoard tag; nullptr: CSV only
   const char* format;
-  bool eval;        // only in updates with an evaluation
+  bool eval;  // only in updates with an evaluation
   double (*get)(const UpdateStats&);
 };
 
-double eval_share(const EvalResult& e, int n) { return static_cast<double>(n) / std::max(1, e.wins + e.draws + e.losses); }
+double eval_share(const EvalResult& e, int n) {
+  return static_cast<double>(n) / std::max(1, e.wins + e.draws + e.losses);
+}
 
 constexpr Metric kMetrics[] = {
     {"update", nullptr, "{:.0f}", false, [](const UpdateStats& s) { return static_cast<double>(s.update); }},
@@ -163,8 +165,9 @@ void Trainer::restore(const std::string& path) {
       std::memcpy(st.data(), rngs.contiguous().data_ptr<int64_t>() + 4 * rank(), sizeof st);
       im.rng.set_state(st);
     } else {
-      im.rng.seed((cfg_.seed * 0x9E3779B97F4A7C15ull + 17 + static_cast<uint64_t>(stream_rank()) * 0xD1B54A32D192ED03ull) ^
-                  (static_cast<uint64_t>(update_) * 0xA0761D6478BD642Full));
+      im.rng.seed(
+          (cfg_.seed * 0x9E3779B97F4A7C15ull + 17 + static_cast<uint64_t>(stream_rank()) * 0xD1B54A32D192ED03ull) ^
+          (static_cast<uint64_t>(update_) * 0xA0761D6478BD642Full));
     }
   }
   if (cfg_.grpo.start == GroupStart::carry) restore_carry(extra, path);

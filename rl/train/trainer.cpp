@@ -34,7 +34,8 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
     im.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist_->local_rank() % gpus));
   }
   if (cfg_.run_dir.empty())
-    cfg_.run_dir = fmt::format("runs/{}-{}-{}-seed{}", cfg_.env, enum_name(cfg_.algo, kAlgoNames), enum_name(cfg_.optim.optimizer, kOptimizerNames), cfg_.seed);
+    cfg_.run_dir = fmt::format("runs/{}-{}-{}-seed{}", cfg_.env, enum_name(cfg_.algo, kAlgoNames),
+                               enum_name(cfg_.optim.optimizer, kOptimizerNames), cfg_.seed);
   run_dir_ = cfg_.run_dir;
 
   const EnvEntry& entry = EnvRegistry::global().get(cfg_.env);
@@ -48,8 +49,9 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
     throw ConfigError(std::string("eval.set: ") + e.what());
   }
   if (cfg_.grpo.start == GroupStart::carry && cfg_.rollout_ticks == 0)
-    throw ConfigError("grpo.start: carry continues each group's game across updates in pieces of rollout_ticks; set "
-                      "rollout_ticks > 0 (e.g. 256)");
+    throw ConfigError(
+        "grpo.start: carry continues each group's game across updates in pieces of rollout_ticks; set "
+        "rollout_ticks > 0 (e.g. 256)");
   // Opponent names are checked now, before a run directory exists: a typo fails here, not
   // at the first update or the first evaluation.
   const auto check_agent = [&](const char* key, const std::string& name) {
@@ -132,7 +134,8 @@ void Trainer::make_optimizer() {
       ho.rules.push_back({pattern + "$", "muon", "hidden matrix (the network's list)"});
     }
   }
-  ho.rules.push_back({".*", "adamw", cfg_.optim.optimizer == OptimizerChoice::muon ? "not a hidden matrix" : "optimizer: adamw"});
+  ho.rules.push_back(
+      {".*", "adamw", cfg_.optim.optimizer == OptimizerChoice::muon ? "not a hidden matrix" : "optimizer: adamw"});
   im.opt = std::make_unique<optim::HybridOptimizer>(policy_->named_parameters(), ho);
 }
 
@@ -144,10 +147,13 @@ void Trainer::init_from(const std::string& path) {
     throw ConfigError(fmt::format("init_checkpoint: {}", e.what()));
   }
   if (ck.meta.env != cfg_.env)
-    throw ConfigError(fmt::format("init_checkpoint: '{}' was trained on '{}', this run is '{}'", path, ck.meta.env, cfg_.env));
+    throw ConfigError(
+        fmt::format("init_checkpoint: '{}' was trained on '{}', this run is '{}'", path, ck.meta.env, cfg_.env));
   if (ck.meta.obs_dim != impl_->obs_dim)
-    throw ConfigError(fmt::format("init_checkpoint: '{}' takes observations of {} floats, this game gives {} (other game "
-                                  "options?)", path, ck.meta.obs_dim, impl_->obs_dim));
+    throw ConfigError(
+        fmt::format("init_checkpoint: '{}' takes observations of {} floats, this game gives {} (other game "
+                    "options?)",
+                    path, ck.meta.obs_dim, impl_->obs_dim));
   // Every parameter comes from the checkpoint, with its shape; only a value head the
   // checkpoint lacks (a GRPO policy fine-tuned with PPO) starts fresh.
   torch::NoGradGuard no_grad;
@@ -156,13 +162,16 @@ void Trainer::init_from(const std::string& path) {
     const auto* q = src.find(p.key());
     if (!q) {
       if (p.key().rfind("value", 0) == 0) continue;
-      throw ConfigError(fmt::format("init_checkpoint: '{}' has no parameter '{}' (another network: its network is "
-                                    "{} x {} {})", path, p.key(), ck.meta.network.layers, ck.meta.network.hidden,
-                                    ck.meta.network.arch));
+      throw ConfigError(
+          fmt::format("init_checkpoint: '{}' has no parameter '{}' (another network: its network is "
+                      "{} x {} {})",
+                      path, p.key(), ck.meta.network.layers, ck.meta.network.hidden, ck.meta.network.arch));
     }
     if (!q->sizes().equals(p.value().sizes()))
-      throw ConfigError(fmt::format("init_checkpoint: parameter '{}' is {} in '{}' but {} here (another network or "
-                                    "action space)", p.key(), fmt::join(q->sizes(), "x"), path, fmt::join(p.value().sizes(), "x")));
+      throw ConfigError(
+          fmt::format("init_checkpoint: parameter '{}' is {} in '{}' but {} here (another network or "
+                      "action space)",
+                      p.key(), fmt::join(q->sizes(), "x"), path, fmt::join(p.value().sizes(), "x")));
     p.value().copy_(*q);
   }
 }
@@ -200,8 +209,7 @@ void Trainer::set_learning_rates() {
   if (auto* m = impl_->opt->muon())
     for (auto& g : m->param_groups()) static_cast<optim::MuonOptions&>(g.options()).lr(cfg_.optim.lr * f);
   if (auto* a = impl_->opt->adamw())
-    for (auto& g : a->param_groups())
-      static_cast<torch::optim::AdamWOptions&>(g.options()).lr(cfg_.optim.adam_lr * f);
+    for (auto& g : a->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(cfg_.optim.adam_lr * f);
 }
 
 UpdateStats Trainer::update() {
@@ -220,7 +228,8 @@ UpdateStats Trainer::update() {
     for (int g = 0; g < cfg_.grpo.groups; ++g) {
       auto& snap = im.carry[static_cast<size_t>(g)];
       snap.clear();
-      if (!ro.done[static_cast<size_t>(g * cfg_.grpo.group_size)]) im.vec->env(g * cfg_.grpo.group_size).save_state(snap);
+      if (!ro.done[static_cast<size_t>(g * cfg_.grpo.group_size)])
+        im.vec->env(g * cfg_.grpo.group_size).save_state(snap);
     }
   check_rollout(ro);
 

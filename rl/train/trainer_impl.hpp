@@ -120,17 +120,17 @@ struct Trainer::Rollout {
   std::vector<int> outcome;   // per env: 1 win, 0 draw, -1 loss, 2 unfinished
   std::vector<float> acts, env_acts, teach_acts;
   torch::Tensor log_std_cpu;  // the policy's log-std on the CPU, for sampling (continuous heads)
-  int64_t steps = 0;  // decisions played
-  int64_t tick = 0;   // ticks played
-  double env_s = 0;   // seconds spent stepping the games
+  int64_t steps = 0;          // decisions played
+  int64_t tick = 0;           // ticks played
+  double env_s = 0;           // seconds spent stepping the games
 };
 
 // The learner's samples: every decision with a weight, flattened, on the device.
 struct Trainer::Batch {
   torch::Tensor obs, act, old_logp, ref_logp, adv, weight, ret, teach;
-  int64_t size = 0;        // this rank's samples
-  int64_t job_size = 0;    // every rank's
-  double job_steps = 0;    // every rank's live decisions (agent-steps)
+  int64_t size = 0;      // this rank's samples
+  int64_t job_size = 0;  // every rank's
+  double job_steps = 0;  // every rank's live decisions (agent-steps)
 };
 
 // The finished games of an update: returns per learner row and outcomes.
@@ -146,8 +146,8 @@ struct Trainer::MinibatchTerms {
 
 // What the optimizer steps of an update did.
 struct Trainer::Steps {
-  double optim_s = 0;   // seconds in the optimizer's steps
-  int with_samples = 0; // steps in which this rank had samples
+  double optim_s = 0;    // seconds in the optimizer's steps
+  int with_samples = 0;  // steps in which this rank had samples
 };
 
 }  // namespace ludus::rl

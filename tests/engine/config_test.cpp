@@ -32,7 +32,8 @@ struct Options {
     v.value("nitro", nitro, "nitro on");
     v.value("mode", mode, kModes, "fidelity");
     v.value("weights", weights, "weights");
-    v.section("inner", [&](OptionVisitor& iv) { inner.visit(iv); }, "inner options");
+    v.section(
+        "inner", [&](OptionVisitor& iv) { inner.visit(iv); }, "inner options");
   }
 };
 

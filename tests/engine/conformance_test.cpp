@@ -19,8 +19,7 @@ TEST_P(Conformance, PassesEveryCheck) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllRegisteredEnvs, Conformance,
-                         ::testing::ValuesIn(EnvRegistry::global().names()),
+INSTANTIATE_TEST_SUITE_P(AllRegisteredEnvs, Conformance, ::testing::ValuesIn(EnvRegistry::global().names()),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 TEST(ConformanceSuite, RegistryHoldsTheExampleGame) {

@@ -70,7 +70,8 @@ TEST(Plugin, SecondLoadOfTheSameGameIsRefused) {
   load_plugin(LUDUS_TEST_PONG_PLUGIN);
   EXPECT_THAT(refusal(LUDUS_TEST_PONG_PLUGIN), HasSubstr("already loaded"));
   // Another file that registers the same game name.
-  const auto copy = std::filesystem::temp_directory_path() / ("libludus_pong_copy_" + std::to_string(::getpid()) + ".so");
+  const auto copy =
+      std::filesystem::temp_directory_path() / ("libludus_pong_copy_" + std::to_string(::getpid()) + ".so");
   std::filesystem::copy_file(LUDUS_TEST_PONG_PLUGIN, copy, std::filesystem::copy_options::overwrite_existing);
   EXPECT_THAT(refusal(copy.string()), HasSubstr("is already registered"));
   std::filesystem::remove(copy);

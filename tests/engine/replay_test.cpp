@@ -25,7 +25,8 @@ Frame frame_at(int64_t tick) {
   f.tick = tick;
   f.scores = {static_cast<double>(tick % 3), 1};
   for (int i = 0; i < 5; ++i)
-    f.circle(static_cast<float>(tick) * 0.1f + static_cast<float>(i), static_cast<float>(i), 0.5f, team_color(i % 2), i % 2);
+    f.circle(static_cast<float>(tick) * 0.1f + static_cast<float>(i), static_cast<float>(i), 0.5f, team_color(i % 2),
+             i % 2);
   f.label(0, 0, 0, "t" + std::to_string(tick), Rgba{}, 1);
   return f;
 }

@@ -22,9 +22,10 @@ TEST(ThreadPool, RunsEveryIndexOnce) {
 
 TEST(ThreadPool, RethrowsAndStaysUsable) {
   ThreadPool pool(3);
-  EXPECT_THROW(pool.parallel_for(10, [](int64_t i) {
-    if (i == 5) throw std::runtime_error("boom");
-  }),
+  EXPECT_THROW(pool.parallel_for(10,
+                                 [](int64_t i) {
+                                   if (i == 5) throw std::runtime_error("boom");
+                                 }),
                std::runtime_error);
   std::atomic<int> n{0};
   pool.parallel_for(10, [&](int64_t) { n++; });

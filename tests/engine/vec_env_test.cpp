@@ -126,7 +126,8 @@ TEST(VecEnv, StepToDecisionIsStepRepeatedToTheNextDecisionTickWithRewardsSummed)
     StepView view() { return StepView{obs.data(), reward.data(), &te, &tr}; }
   };
   std::vector<Lone> lone(n);
-  for (int e = 0; e < n; ++e) lone[static_cast<size_t>(e)].env.reset(seed + static_cast<uint64_t>(e), lone[static_cast<size_t>(e)].view());
+  for (int e = 0; e < n; ++e)
+    lone[static_cast<size_t>(e)].env.reset(seed + static_cast<uint64_t>(e), lone[static_cast<size_t>(e)].view());
   int ended_between_decisions = 0;
   for (int call = 0; call < 12; ++call) {
     for (int k = 0; k < 2 * n; ++k) vec.actions()[k] = static_cast<float>((call + k) % 4);
@@ -214,7 +215,8 @@ TEST(VecEnv, StepTicksStepsAFixedCountOrToTheEpisodeEndAndLeavesSkippedEnvsAlone
             end = true;
             ++ended;
             ++episodes[static_cast<size_t>(e)];
-            l.reset(seed + static_cast<uint64_t>(e) + static_cast<uint64_t>(episodes[static_cast<size_t>(e)] * n), view);
+            l.reset(seed + static_cast<uint64_t>(e) + static_cast<uint64_t>(episodes[static_cast<size_t>(e)] * n),
+                    view);
             break;
           }
         }

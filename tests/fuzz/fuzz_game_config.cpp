@@ -35,7 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::vector<float> act(static_cast<size_t>(s.num_agents * s.action_dim()), 0.0f);
       uint8_t te = 0, tr = 0;
       env->reset(1, ludus::StepView{obs.data(), rew.data(), &te, &tr});
-      for (int t = 0; t < 3 && !te && !tr; ++t) env->step(act.data(), ludus::StepView{obs.data(), rew.data(), &te, &tr});
+      for (int t = 0; t < 3 && !te && !tr; ++t)
+        env->step(act.data(), ludus::StepView{obs.data(), rew.data(), &te, &tr});
     } catch (const ludus::ConfigError&) {
     }
   }

@@ -53,6 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   g.env->draw(f);
   (void)g.env->result();
   uint8_t te = 0, tr = 0;
-  for (int t = 0; t < 4 && !te && !tr; ++t) g.env->step(g.act.data(), ludus::StepView{g.obs.data(), g.rew.data(), &te, &tr});
+  for (int t = 0; t < 4 && !te && !tr; ++t)
+    g.env->step(g.act.data(), ludus::StepView{g.obs.data(), g.rew.data(), &te, &tr});
   return 0;
 }

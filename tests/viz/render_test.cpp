@@ -120,7 +120,7 @@ TEST(Render3D, ShadowOnTheFloorFadesWithHeight) {
 }
 
 TEST(Render3D, NearerSpheresCoverFartherOnesWhateverTheDrawOrder) {
-  Frame f = one_sphere_3d(7, 0);   // team 0 high up, emitted first: nearer to a top-down camera
+  Frame f = one_sphere_3d(7, 0);              // team 0 high up, emitted first: nearer to a top-down camera
   f.sphere(0, 2, 0, 1.5f, team_color(1), 1);  // team 1 below it, emitted last
   Canvas canvas(320, 240);
   Camera cam;

@@ -21,7 +21,8 @@ inline Frame battle_2d(int units, int64_t tick = 0) {
   for (int i = 0; i < units; ++i) {
     const int team = i % 2;
     const float k = static_cast<float>(i / 2);
-    const float x = (team == 0 ? 120.0f : 560.0f) + 16.0f * std::fmod(k, 20.0f) + 4.0f * std::sin(k + static_cast<float>(tick) * 0.05f);
+    const float x = (team == 0 ? 120.0f : 560.0f) + 16.0f * std::fmod(k, 20.0f) +
+                    4.0f * std::sin(k + static_cast<float>(tick) * 0.05f);
     const float y = 100.0f + 32.0f * std::floor(k / 20.0f) + 8.0f * std::cos(k * 0.7f);
     const float health = 0.25f + 0.75f * std::fmod(k * 0.37f, 1.0f);
     f.circle(x, y, 6, team_color(team), team);

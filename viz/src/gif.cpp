@@ -133,7 +133,8 @@ void GifWriter::add(const SDL_Surface* s) {
     out.push_back(0);
     out.push_back(0);
     out.insert(out.end(), palette_.begin(), palette_.end());
-    const uint8_t loop[] = {0x21, 0xFF, 0x0B, 'N', 'E', 'T', 'S', 'C', 'A', 'P', 'E', '2', '.', '0', 0x03, 0x01, 0, 0, 0};
+    const uint8_t loop[] = {0x21, 0xFF, 0x0B, 'N', 'E',  'T',  'S', 'C', 'A', 'P',
+                            'E',  '2',  '.',  '0', 0x03, 0x01, 0,   0,   0};
     out.insert(out.end(), loop, loop + sizeof loop);
   }
   // Graphic control extension (the delay) and the image descriptor.

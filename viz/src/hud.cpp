@@ -85,8 +85,10 @@ SDL_FRect draw_hud(SDL_Renderer* r, Text& text, const Frame& frame, const HudInf
   float rx = x0 + w - 12;
   if (info.fps >= 0) rx -= text.draw(strf("%.0f fps", info.fps), rx, y0 + 13, 14, kDim, Align::right) + 14;
   rx -= text.draw(speed_text(info.speed), rx, y0 + 11, 18, kBright, Align::right) + 14;
-  if (info.paused) text.draw("PAUSED", rx, y0 + 12, 16, kAmber, Align::right);
-  else if (info.finished) text.draw("FINISHED", rx, y0 + 12, 16, kAmber, Align::right);
+  if (info.paused)
+    text.draw("PAUSED", rx, y0 + 12, 16, kAmber, Align::right);
+  else if (info.finished)
+    text.draw("FINISHED", rx, y0 + 12, 16, kAmber, Align::right);
 
   // Bottom: timeline (replays), camera state, help hint.
   const float by = y0 + h - static_cast<float>(kHudBottomPx);

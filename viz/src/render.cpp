@@ -78,7 +78,9 @@ SDL_Texture* make_atlas(SDL_Renderer* renderer) {
     const float spec = std::pow(std::max(0.0f, (dx * hx + dy * hy + nz * hz) / hn), 40.0f);
     return std::pair{1.0f, 0.75f * spec * smoothstep(1.0f, 0.9f, r)};
   });
-  paint_cell(s, kCells[kShadow], [&](float, float, float r) { return std::pair{0.0f, 0.85f * smoothstep(1.0f, 0.35f, r)}; });
+  paint_cell(s, kCells[kShadow], [&](float, float, float r) {
+    return std::pair{0.0f, 0.85f * smoothstep(1.0f, 0.35f, r)};
+  });
   SDL_Texture* t = SDL_CreateTextureFromSurface(renderer, s);
   SDL_FreeSurface(s);
   if (!t) throw VizError(std::string("cannot create the sprite atlas texture: ") + SDL_GetError());
@@ -335,8 +337,10 @@ void FrameRenderer::draw(const Frame& frame, Camera& camera, SDL_Rect view) {
   SDL_SetRenderDrawBlendMode(renderer_, SDL_BLENDMODE_NONE);  // an opaque fill: no blending cost
   SDL_SetRenderDrawColor(renderer_, bg.r, bg.g, bg.b, bg.a);
   SDL_RenderFillRect(renderer_, &view);
-  if (p.three_d) draw_3d(frame);
-  else draw_2d(frame);
+  if (p.three_d)
+    draw_3d(frame);
+  else
+    draw_2d(frame);
   draw_screen_items(frame);
   flush();
   SDL_RenderSetClipRect(renderer_, nullptr);
@@ -359,8 +363,8 @@ void FrameRenderer::draw_2d(const Frame& frame) {
           const float step = 2 * std::numbers::pi_v<float> / static_cast<float>(n);
           for (int k = 0; k < n; ++k) {
             const float a0 = step * static_cast<float>(k), a1 = a0 + step;
-            solid_line(s.x + r * std::cos(a0), s.y + r * std::sin(a0), s.x + r * std::cos(a1),
-                       s.y + r * std::sin(a1), std::max(1.5f, it.width), c);
+            solid_line(s.x + r * std::cos(a0), s.y + r * std::sin(a0), s.x + r * std::cos(a1), s.y + r * std::sin(a1),
+                       std::max(1.5f, it.width), c);
           }
         }
         break;

@@ -25,8 +25,7 @@ const Frame* ReplaySource::update(double wall_s) {
   if (!paused_ && !finished()) {
     clock_ticks_ += wall_s * speed_ * tick_rate_hz_;
     // Frames may be recorded every K ticks: show the last one at or before the clock.
-    while (index_ + 1 < reader_.num_frames() &&
-           static_cast<double>(reader_.frame(index_ + 1).tick) <= clock_ticks_)
+    while (index_ + 1 < reader_.num_frames() && static_cast<double>(reader_.frame(index_ + 1).tick) <= clock_ticks_)
       ++index_;
   }
   return &reader_.frame(index_);
@@ -63,16 +62,17 @@ void ReplaySource::seek_tick(int64_t tick) {
   }
   while (lo < hi) {
     const int64_t mid = (lo + hi + 1) / 2;
-    if (reader_.frame(mid).tick <= tick) lo = mid;
-    else hi = mid - 1;
+    if (reader_.frame(mid).tick <= tick)
+      lo = mid;
+    else
+      hi = mid - 1;
   }
   show(lo);
   clock_ticks_ = static_cast<double>(std::max(tick, reader_.frame(lo).tick));
 }
 
 LiveSource::LiveSource(Play play, double tick_rate_hz, std::vector<std::string> team_names)
-    : play_(std::move(play)), tick_rate_hz_(tick_rate_hz > 0 ? tick_rate_hz : 30),
-      team_names_(std::move(team_names)) {
+    : play_(std::move(play)), tick_rate_hz_(tick_rate_hz > 0 ? tick_rate_hz : 30), team_names_(std::move(team_names)) {
   start();
 }
 

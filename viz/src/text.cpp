@@ -135,8 +135,8 @@ float Text::draw_fallback(std::string_view s, float x, float y, int px, SDL_Colo
     unsigned char c[4];
   };
   std::vector<StbVertex> quads(copy.size() * 70 + 16);
-  const int n = stb_easy_font_print(0, 0, copy.data(), nullptr, quads.data(),
-                                    static_cast<int>(quads.size() * sizeof(StbVertex)));
+  const int n =
+      stb_easy_font_print(0, 0, copy.data(), nullptr, quads.data(), static_cast<int>(quads.size() * sizeof(StbVertex)));
   std::vector<SDL_Vertex> verts;
   std::vector<int> idx;
   verts.reserve(static_cast<size_t>(n) * 4);

@@ -33,7 +33,8 @@ HudInfo hud_info(const FrameSource& source) {
 double next_speed(double speed, int dir) {
   const auto* first = std::begin(kSpeeds);
   const auto* last = std::end(kSpeeds);
-  const auto* it = std::min_element(first, last, [&](double a, double b) { return std::abs(a - speed) < std::abs(b - speed); });
+  const auto* it =
+      std::min_element(first, last, [&](double a, double b) { return std::abs(a - speed) < std::abs(b - speed); });
   const auto i = std::clamp<std::ptrdiff_t>((it - first) + dir, 0, (last - first) - 1);
   return first[i];
 }
@@ -54,8 +55,7 @@ void save_png(SDL_Surface* surface, const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (IMG_SavePNG(surface, path.c_str()) != 0)
-    throw VizError(path + ": cannot write PNG: " + IMG_GetError());
+  if (IMG_SavePNG(surface, path.c_str()) != 0) throw VizError(path + ": cannot write PNG: " + IMG_GetError());
 }
 
 Canvas::Canvas(int width, int height) {
@@ -174,7 +174,10 @@ void run_viewer(FrameSource& source, const ViewerOptions& options) {
           const bool shift = (e.key.keysym.mod & KMOD_SHIFT) != 0;
           const int n_follow = frame ? followable_count(*frame) : 0;
           switch (k) {
-            case SDLK_ESCAPE: case SDLK_q: quit = true; break;
+            case SDLK_ESCAPE:
+            case SDLK_q:
+              quit = true;
+              break;
             case SDLK_SPACE:
               if (source.finished() && source.seekable()) {  // at the end, play again
                 source.restart();
@@ -183,33 +186,75 @@ void run_viewer(FrameSource& source, const ViewerOptions& options) {
                 source.set_paused(!source.paused());
               }
               break;
-            case SDLK_PERIOD: source.step(1); break;
-            case SDLK_COMMA: if (source.seekable()) source.step(-1); break;
-            case SDLK_MINUS: case SDLK_KP_MINUS: source.set_speed(next_speed(source.speed(), -1)); break;
-            case SDLK_EQUALS: case SDLK_PLUS: case SDLK_KP_PLUS: source.set_speed(next_speed(source.speed(), +1)); break;
-            case SDLK_r: case SDLK_HOME: source.restart(); break;
-            case SDLK_TAB: hud = !hud; break;
-            case SDLK_h: case SDLK_F1: case SDLK_SLASH: help = !help; break;
-            case SDLK_p: case SDLK_F12: screenshot = true; break;
-            case SDLK_LEFT: source.seek_relative_s(-5); break;
-            case SDLK_RIGHT: source.seek_relative_s(5); break;
-            case SDLK_f:
-              cam.follow = n_follow == 0 ? -1 : (cam.follow + 1 + (shift ? -1 : 1) + (n_follow + 1)) % (n_follow + 1) - 1;
+            case SDLK_PERIOD:
+              source.step(1);
               break;
-            case SDLK_t: cam.top_down = !cam.top_down; break;
-            case SDLK_0: cam.reset(); break;
-            case SDLK_a: cam.yaw_deg -= 5; break;
-            case SDLK_d: cam.yaw_deg += 5; break;
-            case SDLK_w: cam.pitch_deg += 4; break;
-            case SDLK_s: cam.pitch_deg -= 4; break;
-            default: break;
+            case SDLK_COMMA:
+              if (source.seekable()) source.step(-1);
+              break;
+            case SDLK_MINUS:
+            case SDLK_KP_MINUS:
+              source.set_speed(next_speed(source.speed(), -1));
+              break;
+            case SDLK_EQUALS:
+            case SDLK_PLUS:
+            case SDLK_KP_PLUS:
+              source.set_speed(next_speed(source.speed(), +1));
+              break;
+            case SDLK_r:
+            case SDLK_HOME:
+              source.restart();
+              break;
+            case SDLK_TAB:
+              hud = !hud;
+              break;
+            case SDLK_h:
+            case SDLK_F1:
+            case SDLK_SLASH:
+              help = !help;
+              break;
+            case SDLK_p:
+            case SDLK_F12:
+              screenshot = true;
+              break;
+            case SDLK_LEFT:
+              source.seek_relative_s(-5);
+              break;
+            case SDLK_RIGHT:
+              source.seek_relative_s(5);
+              break;
+            case SDLK_f:
+              cam.follow =
+                  n_follow == 0 ? -1 : (cam.follow + 1 + (shift ? -1 : 1) + (n_follow + 1)) % (n_follow + 1) - 1;
+              break;
+            case SDLK_t:
+              cam.top_down = !cam.top_down;
+              break;
+            case SDLK_0:
+              cam.reset();
+              break;
+            case SDLK_a:
+              cam.yaw_deg -= 5;
+              break;
+            case SDLK_d:
+              cam.yaw_deg += 5;
+              break;
+            case SDLK_w:
+              cam.pitch_deg += 4;
+              break;
+            case SDLK_s:
+              cam.pitch_deg -= 4;
+              break;
+            default:
+              break;
           }
           break;
         }
         case SDL_MOUSEBUTTONDOWN:
           if (e.button.button == SDL_BUTTON_LEFT) {
             const float mx = static_cast<float>(e.button.x), my = static_cast<float>(e.button.y);
-            if (hud && timeline.w > 0 && my >= timeline.y && mx >= timeline.x - 8 && mx <= timeline.x + timeline.w + 8) {
+            if (hud && timeline.w > 0 && my >= timeline.y && mx >= timeline.x - 8 &&
+                mx <= timeline.x + timeline.w + 8) {
               scrub(e.button.x);
             } else {
               dragging = true;

@@ -41,7 +41,8 @@ float destroy_rate(const Mass& a, const Mass& b) {
   for (int s = 0; s < kNumTypes; ++s) {
     if (a.count[static_cast<size_t>(s)] == 0) continue;
     float per_hit = 0;
-    for (int t = 0; t < kNumTypes; ++t) per_hit += b.count[static_cast<size_t>(t)] / static_cast<float>(b.n) * hit_damage(s, t);
+    for (int t = 0; t < kNumTypes; ++t)
+      per_hit += b.count[static_cast<size_t>(t)] / static_cast<float>(b.n) * hit_damage(s, t);
     dps += a.count[static_cast<size_t>(s)] * per_hit / kAttackCooldownTicks;
   }
   return dps / b.hp;
@@ -77,7 +78,8 @@ class SwarmBot final : public Agent {
       if (!u.alive || u.squad < 0) continue;
       const bool mine = u.team == team_;
       if (!mine && game.fog() && !game.sees(team_, u.x, u.y)) continue;
-      Mass& m = mine ? own_[static_cast<size_t>(u.squad - first)] : enemy_[static_cast<size_t>(u.squad - (1 - team_) * squads)];
+      Mass& m = mine ? own_[static_cast<size_t>(u.squad - first)]
+                     : enemy_[static_cast<size_t>(u.squad - (1 - team_) * squads)];
       m.x += u.x, m.y += u.y, m.n += 1, m.hp += u.durability, m.missing_hp += kMaxDurability - u.durability;
       m.count[u.type] += 1;
       m.aerial_only = m.aerial_only && is_aerial(u.type);
@@ -206,5 +208,6 @@ class SwarmBot final : public Agent {
 
 LUDUS_REGISTER_AGENT("rush", {"codewars"}, "every squad attack-moves to the nearest enemy mass",
                      [](const ludus::AgentArgs&) { return std::make_unique<ludus::codewars::RushBot>(); });
-LUDUS_REGISTER_AGENT("swarm", {"codewars"}, "potential-flow swarm: attract to beaten enemies, avoid threats, flow around allies",
+LUDUS_REGISTER_AGENT("swarm", {"codewars"},
+                     "potential-flow swarm: attract to beaten enemies, avoid threats, flow around allies",
                      [](const ludus::AgentArgs&) { return std::make_unique<ludus::codewars::SwarmBot>(); });

@@ -31,15 +31,15 @@ namespace pong {
 // ---- options: every key typed, ranged and documented (ludus config show --env pong) -----
 
 struct PongOptions {
-  int target_score = 5;           // first to this many points wins
-  int max_ticks = 3000;           // the episode is truncated here (higher score wins)
-  double paddle_speed = 0.015;    // paddle travel per tick (field height is 1)
-  double paddle_half = 0.1;       // half the paddle length
-  double serve_speed = 0.012;     // ball speed after a serve, per tick
-  double max_speed = 0.03;        // ball speed cap
-  double max_angle_deg = 60;      // bounce angle at the paddle's edge
-  double hit_reward = 0.0;        // shaping: reward for returning the ball (0: points only)
-  double angle_reward = 0.0;      // shaping: reward for a return, times its angle / max_angle
+  int target_score = 5;         // first to this many points wins
+  int max_ticks = 3000;         // the episode is truncated here (higher score wins)
+  double paddle_speed = 0.015;  // paddle travel per tick (field height is 1)
+  double paddle_half = 0.1;     // half the paddle length
+  double serve_speed = 0.012;   // ball speed after a serve, per tick
+  double max_speed = 0.03;      // ball speed cap
+  double max_angle_deg = 60;    // bounce angle at the paddle's edge
+  double hit_reward = 0.0;      // shaping: reward for returning the ball (0: points only)
+  double angle_reward = 0.0;    // shaping: reward for a return, times its angle / max_angle
 
   void visit(ludus::OptionVisitor& v) {
     v.value("target_score", target_score, 1, 100, "points that win the match");
@@ -57,7 +57,7 @@ struct PongOptions {
 
 constexpr float kWidth = 1.6f, kHeight = 1.0f;
 constexpr float kBallRadius = 0.015f;
-constexpr float kPaddleX = 0.04f;        // paddle centre line, from its own goal line
+constexpr float kPaddleX = 0.04f;  // paddle centre line, from its own goal line
 constexpr float kPaddleThickness = 0.02f;
 constexpr uint32_t kSnapshotMagic = 0x474E4F50;  // "PONG"
 

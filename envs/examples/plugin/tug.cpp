@@ -51,7 +51,7 @@ class TugEnv final : public ludus::Env {
     std::array<double, 2> force{};
     for (int t = 0; t < 2; ++t) {
       const int a = std::clamp(static_cast<int>(actions[t]), 0, 2);  // policies may send anything
-      force[t] = a * 0.5 * s_.stamina[t];                              // a tired team pulls weakly
+      force[t] = a * 0.5 * s_.stamina[t];                            // a tired team pulls weakly
       s_.stamina[t] = std::clamp(s_.stamina[t] + (a == 0 ? 0.02 : -0.015 * a), 0.0, 1.0);
     }
     const double before = s_.x;
@@ -102,7 +102,7 @@ class TugEnv final : public ludus::Env {
  private:
   struct State {
     int64_t tick = 0;
-    double x = 0;                    // rope marker, -1 (team 0 wins) .. +1 (team 1 wins)
+    double x = 0;  // rope marker, -1 (team 0 wins) .. +1 (team 1 wins)
     std::array<double, 2> stamina{1.0, 1.0};
   };
 

@@ -265,7 +265,8 @@ void ReachEnv::load_state(std::span<const uint8_t> bytes) {
   const auto speed = [](float v) { return std::isfinite(v) && std::fabs(v) <= 1000.0f; };
   if (!inside(s.target_x) || !inside(s.target_y)) r.fail("target outside the arena");
   for (const auto& a : s.agents)
-    if (!inside(a.x) || !inside(a.y) || !speed(a.vx) || !speed(a.vy)) r.fail("an agent's position or velocity is not plausible");
+    if (!inside(a.x) || !inside(a.y) || !speed(a.vx) || !speed(a.vy))
+      r.fail("an agent's position or velocity is not plausible");
   if (s.score[0] < 0 || s.score[1] < 0) r.fail("negative score");
   if (s.last_scorer < -1 || s.last_scorer >= spec_.num_agents) r.fail("last scorer is not an agent");
   state_ = std::move(s);
@@ -293,8 +294,7 @@ void ReachEnv::draw(Frame& frame) const {
 }
 
 MatchResult ReachEnv::result() const {
-  return result_from_scores({static_cast<double>(state_.score[0]), static_cast<double>(state_.score[1])},
-                            state_.tick);
+  return result_from_scores({static_cast<double>(state_.score[0]), static_cast<double>(state_.score[1])}, state_.tick);
 }
 
 }  // namespace ludus::reach

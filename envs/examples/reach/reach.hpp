@@ -35,8 +35,8 @@ inline constexpr int kNumActions = 9;
 
 struct ReachOptions {
   int team_size = 2;
-  int target_score = 5;      // a team reaching this many touches ends the episode
-  int max_ticks = 900;       // 30 s at 30 Hz; then the episode is truncated
+  int target_score = 5;          // a team reaching this many touches ends the episode
+  int max_ticks = 900;           // 30 s at 30 Hz; then the episode is truncated
   double approach_reward = 0.0;  // shaping: weight on the per-tick decrease of distance to the target
 
   void visit(OptionVisitor& v) {

@@ -583,7 +583,8 @@ TEST(Codeball, DecisionTicksHoldTheActionBetweenDecisionsAndSurviveASnapshot) {
   std::vector<uint8_t> snap;
   h.env.save_state(snap);
   for (int t = 1; t < 4; ++t) h.env.step(back, h.view());  // ignored: held forward
-  EXPECT_NEAR(h.s().robots[0].velocity.z, 100.0 * 4 / 60, 1e-6) << "4 ticks of forward acceleration: held through ticks 1..3";
+  EXPECT_NEAR(h.s().robots[0].velocity.z, 100.0 * 4 / 60, 1e-6)
+      << "4 ticks of forward acceleration: held through ticks 1..3";
   const Vec3 held_pos = h.s().robots[0].position;
   h.env.step(back, h.view());  // tick 4: a decision
   for (int t = 0; t < 30; ++t) h.env.step(back, h.view());

@@ -80,7 +80,8 @@ constexpr float kTable[kNumTypes][kNumTypes] = {
 
 TEST(CodewarsRules, DamageTableMatchesSpec) {
   for (int a = 0; a < kNumTypes; ++a)
-    for (int t = 0; t < kNumTypes; ++t) EXPECT_EQ(hit_damage(a, t), kTable[a][t]) << kTypeNames[a] << " -> " << kTypeNames[t];
+    for (int t = 0; t < kNumTypes; ++t)
+      EXPECT_EQ(hit_damage(a, t), kTable[a][t]) << kTypeNames[a] << " -> " << kTypeNames[t];
 }
 
 TEST(CodewarsRules, OneHitDealsAttackMinusDefenceInGame) {
@@ -385,7 +386,8 @@ TEST(CodewarsNuclear, StrikeIsCancelledWhenTheSpotterDies) {
   Scenario s({"nuclear=on"});
   const int spotter = s.add(0, kHelicopter, 60, 128);
   const int victim = s.add(1, kTank, 140, 128);
-  for (int k = 0; k < 3; ++k) s.add(1, kFighter, 60 + 6.0f * static_cast<float>(k), 140);  // 60 per hit on the helicopter
+  for (int k = 0; k < 3; ++k)
+    s.add(1, kFighter, 60 + 6.0f * static_cast<float>(k), 140);  // 60 per hit on the helicopter
   Action nuke;
   nuke.type = ActionType::tactical_nuclear_strike;
   nuke.x = 140, nuke.y = 128, nuke.vehicle_id = spotter;
@@ -457,7 +459,8 @@ TEST(CodewarsEnv, BothSidesSeeTheSameMapFromTheirOwnCorner) {
     const int squads = s.num_agents / 2;
     for (int i = 0; i < squads; ++i)
       for (int64_t k = 0; k < s.obs_dim(); ++k)
-        ASSERT_NEAR(obs[static_cast<size_t>(i * s.obs_dim() + k)], obs[static_cast<size_t>((i + squads) * s.obs_dim() + k)], 1e-5f)
+        ASSERT_NEAR(obs[static_cast<size_t>(i * s.obs_dim() + k)],
+                    obs[static_cast<size_t>((i + squads) * s.obs_dim() + k)], 1e-5f)
             << size << " squad " << i << " feature " << k;
     float lo = 1e9f, hi = -1e9f;
     for (float v : obs) lo = std::min(lo, v), hi = std::max(hi, v);
@@ -516,11 +519,11 @@ TEST_P(CodewarsConformance, Passes) {
   for (const auto& r : run_conformance("codewars", t, conf)) EXPECT_TRUE(r.passed) << r.name << ": " << r.detail;
 }
 
-INSTANTIATE_TEST_SUITE_P(Sizes, CodewarsConformance,
-                         ::testing::Values(std::vector<const char*>{"size=duel"}, std::vector<const char*>{"size=small"},
-                                           std::vector<const char*>{"size=full"},
-                                           std::vector<const char*>{"size=small", "fog=on", "nuclear=on",
-                                                                    "facilities=on"}));
+INSTANTIATE_TEST_SUITE_P(
+    Sizes, CodewarsConformance,
+    ::testing::Values(std::vector<const char*>{"size=duel"}, std::vector<const char*>{"size=small"},
+                      std::vector<const char*>{"size=full"},
+                      std::vector<const char*>{"size=small", "fog=on", "nuclear=on", "facilities=on"}));
 
 }  // namespace
 }  // namespace ludus::codewars

@@ -62,7 +62,8 @@ TEST(Reach, TouchingTheTargetScoresForTheTeamAndPaysZeroSum) {
     // Everyone on team 0 runs at the target; team 1 stays.
     const auto& s = h.env.state();
     for (int i = 0; i < 2; ++i) {
-      const float dx = s.target_x - s.agents[static_cast<size_t>(i)].x, dy = s.target_y - s.agents[static_cast<size_t>(i)].y;
+      const float dx = s.target_x - s.agents[static_cast<size_t>(i)].x,
+                  dy = s.target_y - s.agents[static_cast<size_t>(i)].y;
       double ang = std::atan2(dy, dx);
       if (ang < 0) ang += 2 * M_PI;
       h.act[static_cast<size_t>(i)] = static_cast<float>(1 + static_cast<int>(std::lround(ang / (M_PI / 4))) % 8);

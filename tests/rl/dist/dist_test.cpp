@@ -54,8 +54,12 @@ TEST(LaunchEnv, NoVariablesMeanOneProcess) {
 }
 
 TEST(LaunchEnv, ReadsWhatTorchrunSets) {
-  const auto e = parse({{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"MASTER_ADDR", "10.0.0.7"},
-                        {"MASTER_PORT", "29511"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"}});
+  const auto e = parse({{"RANK", "3"},
+                        {"WORLD_SIZE", "4"},
+                        {"LOCAL_RANK", "1"},
+                        {"MASTER_ADDR", "10.0.0.7"},
+                        {"MASTER_PORT", "29511"},
+                        {"TORCHELASTIC_USE_AGENT_STORE", "True"}});
   EXPECT_EQ(e.rank, 3);
   EXPECT_EQ(e.world_size, 4);
   EXPECT_EQ(e.local_rank, 1);
@@ -192,9 +196,11 @@ std::vector<torch::Tensor> load_params(const std::string& path) {
   return v;
 }
 
-void expect_identical(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b, const std::string& what) {
+void expect_identical(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b,
+                      const std::string& what) {
   ASSERT_EQ(a.size(), b.size()) << what;
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << what << ": parameter " << i << " differs";
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_TRUE(torch::equal(a[i], b[i])) << what << ": parameter " << i << " differs";
 }
 
 TEST(Dist, TwoRanksTakeTheStepOneProcessTakesOnTheWholeBatch) {

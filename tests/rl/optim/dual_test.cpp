@@ -25,16 +25,15 @@ MsignConfig tight_msign() { return MsignConfig{ns_schedule("you6"), /*steps=*/8,
 TEST_P(DualDirection, AttainsTheDualNormWithUnitNorm) {
   const auto [kind, tolerance] = GetParam();
   torch::manual_seed(17);
-  for (const auto& shape : {std::vector<int64_t>{48, 16}, std::vector<int64_t>{20, 60},
-                            std::vector<int64_t>{2, 30, 12}}) {
+  for (const auto& shape :
+       {std::vector<int64_t>{48, 16}, std::vector<int64_t>{20, 60}, std::vector<int64_t>{2, 30, 12}}) {
     const auto g = torch::randn(shape, torch::kFloat32);
     const auto d = dual_direction(g, kind, tight_msign());
     ASSERT_EQ(d.sizes(), g.sizes());
     const auto inner = (g.to(torch::kFloat64) * d.to(torch::kFloat64)).sum(/*dim=*/{-2, -1});
     const auto dual_norm = dual_norm_value(g, kind);
     EXPECT_TRUE(torch::allclose(inner, dual_norm, /*rtol=*/tolerance, /*atol=*/0.0))
-        << to_string(kind) << " shape " << g.sizes() << ": <G,d> = " << inner
-        << " dual norm = " << dual_norm;
+        << to_string(kind) << " shape " << g.sizes() << ": <G,d> = " << inner << " dual norm = " << dual_norm;
     const auto norm_of_d = norm_value(d, kind);
     EXPECT_LE(norm_of_d.max().item<double>(), 1.0 + 1e-5) << to_string(kind);
     EXPECT_GE(norm_of_d.min().item<double>(), 1.0 - tolerance) << to_string(kind);
@@ -58,16 +57,15 @@ TEST_P(DualDirection, ZeroGradientGivesZeroDirection) {
   EXPECT_EQ(d.abs().max().item<float>(), 0.0F) << to_string(GetParam().kind);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllNorms, DualDirection,
-    ::testing::Values(DualCase{NormKind::spectral, 5e-3}, DualCase{NormKind::rms_to_rms, 5e-3},
-                      DualCase{NormKind::frobenius, 1e-5}, DualCase{NormKind::linf_sign, 1e-5},
-                      DualCase{NormKind::colnorm, 1e-5}, DualCase{NormKind::rownorm, 1e-5}),
-    [](const auto& case_info) { return to_string(case_info.param.kind); });
+INSTANTIATE_TEST_SUITE_P(AllNorms, DualDirection,
+                         ::testing::Values(DualCase{NormKind::spectral, 5e-3}, DualCase{NormKind::rms_to_rms, 5e-3},
+                                           DualCase{NormKind::frobenius, 1e-5}, DualCase{NormKind::linf_sign, 1e-5},
+                                           DualCase{NormKind::colnorm, 1e-5}, DualCase{NormKind::rownorm, 1e-5}),
+                         [](const auto& case_info) { return to_string(case_info.param.kind); });
 
 TEST(Dual, NamesRoundTripAndUnknownNamesAreListed) {
-  for (const auto kind : {NormKind::spectral, NormKind::rms_to_rms, NormKind::frobenius,
-                          NormKind::linf_sign, NormKind::colnorm, NormKind::rownorm}) {
+  for (const auto kind : {NormKind::spectral, NormKind::rms_to_rms, NormKind::frobenius, NormKind::linf_sign,
+                          NormKind::colnorm, NormKind::rownorm}) {
     EXPECT_EQ(parse_norm_kind(to_string(kind)), kind);
   }
   try {
@@ -94,8 +92,7 @@ TEST(Dual, SchattenDirectionAttainsTheDualSchattenNorm) {
   }
   // p = 2 is the Frobenius direction, p = ∞ the spectral one.
   const auto g2 = g[0];
-  EXPECT_TRUE(torch::allclose(schatten_dual_direction(g2, 2.0),
-                              dual_direction(g2, NormKind::frobenius), /*rtol=*/1e-4,
+  EXPECT_TRUE(torch::allclose(schatten_dual_direction(g2, 2.0), dual_direction(g2, NormKind::frobenius), /*rtol=*/1e-4,
                               /*atol=*/1e-6));
   EXPECT_THROW(schatten_dual_direction(g2, 1.0), std::invalid_argument);
 }

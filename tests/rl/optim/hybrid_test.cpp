@@ -17,8 +17,7 @@ struct PolicyNetImpl : torch::nn::Module {
       : embed(register_module("embed", torch::nn::Embedding(/*num_embeddings=*/10,
                                                             /*embedding_dim=*/8))),
         fc1(register_module("fc1", torch::nn::Linear(8, 32))),
-        norm(register_module("norm", torch::nn::LayerNorm(
-                                         torch::nn::LayerNormOptions({32})))),
+        norm(register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({32})))),
         fc2(register_module("fc2", torch::nn::Linear(32, 32))),
         fc3(register_module("fc3", torch::nn::Linear(32, 32))),
         head(register_module("head", torch::nn::Linear(32, 4))) {}
@@ -52,10 +51,9 @@ TEST(Routing, DefaultSendsOnlyHiddenMatricesToMuon) {
   PolicyNet net;
   const auto routes = route_parameters(net->named_parameters());
   const std::map<std::string, std::string> expected{
-      {"embed.weight", "adamw"}, {"fc1.weight", "adamw"}, {"fc1.bias", "adamw"},
-      {"norm.weight", "adamw"},  {"norm.bias", "adamw"},  {"fc2.weight", "muon"},
-      {"fc2.bias", "adamw"},     {"fc3.weight", "muon"},  {"fc3.bias", "adamw"},
-      {"head.weight", "adamw"},  {"head.bias", "adamw"},
+      {"embed.weight", "adamw"}, {"fc1.weight", "adamw"},  {"fc1.bias", "adamw"},  {"norm.weight", "adamw"},
+      {"norm.bias", "adamw"},    {"fc2.weight", "muon"},   {"fc2.bias", "adamw"},  {"fc3.weight", "muon"},
+      {"fc3.bias", "adamw"},     {"head.weight", "adamw"}, {"head.bias", "adamw"},
   };
   EXPECT_EQ(routing_by_name(routes), expected);
   std::map<std::string, std::string> reasons;
@@ -71,9 +69,8 @@ TEST(Routing, DefaultSendsOnlyHiddenMatricesToMuon) {
 
 TEST(Routing, RulesOverrideInOrder) {
   PolicyNet net;
-  const auto routes = route_parameters(
-      net->named_parameters(),
-      {{"^head\\.weight$", "muon"}, {"fc3", "adamw"}, {"fc3\\.weight", "muon"}});
+  const auto routes = route_parameters(net->named_parameters(),
+                                       {{"^head\\.weight$", "muon"}, {"fc3", "adamw"}, {"fc3\\.weight", "muon"}});
   const auto by_name = routing_by_name(routes);
   EXPECT_EQ(by_name.at("head.weight"), "muon");
   EXPECT_EQ(by_name.at("fc3.weight"), "adamw");  // the first matching rule wins

@@ -34,9 +34,7 @@ constexpr double kDesignRangeLow = 0.01;
 // (up to 8.3 for polar_express) amplify it: measured worst case 0.065 outside the band.
 constexpr double kBFloat16Margin = 0.07;
 
-std::vector<std::vector<int64_t>> test_shapes() {
-  return {{64, 32}, {256, 128}, {48, 96}, {200, 40}, {3, 72, 24}};
-}
+std::vector<std::vector<int64_t>> test_shapes() { return {{64, 32}, {256, 128}, {48, 96}, {200, 40}, {3, 72, 24}}; }
 
 // How msign acted on each singular direction of g: diag(Uᵀ O V), with the normalized
 // input singular values σ/‖g‖_F. For an exact polynomial iteration this is p(σ).
@@ -48,8 +46,7 @@ struct DirectionResponse {
 DirectionResponse response_of(const torch::Tensor& g, const torch::Tensor& o) {
   const auto g64 = g.to(torch::kFloat64);
   const auto [u, s, vh] = torch::linalg::svd(g64, /*full_matrices=*/false, c10::nullopt);
-  const auto projected = torch::matmul(torch::matmul(u.transpose(-2, -1), o.to(torch::kFloat64)),
-                                       vh.transpose(-2, -1));
+  const auto projected = torch::matmul(torch::matmul(u.transpose(-2, -1), o.to(torch::kFloat64)), vh.transpose(-2, -1));
   const auto response = projected.diagonal(/*offset=*/0, /*dim1=*/-2, /*dim2=*/-1);
   const auto frobenius = g64.square().sum(/*dim=*/{-2, -1}, /*keepdim=*/true).sqrt().squeeze(-1);
   return {s / frobenius, response};
@@ -58,8 +55,7 @@ DirectionResponse response_of(const torch::Tensor& g, const torch::Tensor& o) {
 double orthogonality_error(const torch::Tensor& o) {
   const auto o64 = o.to(torch::kFloat64);
   const bool tall = o.size(-2) > o.size(-1);
-  const auto gram = tall ? torch::matmul(o64.transpose(-2, -1), o64)
-                         : torch::matmul(o64, o64.transpose(-2, -1));
+  const auto gram = tall ? torch::matmul(o64.transpose(-2, -1), o64) : torch::matmul(o64, o64.transpose(-2, -1));
   const auto eye = torch::eye(gram.size(-1), gram.options());
   return (gram - eye).square().sum(/*dim=*/{-2, -1}).sqrt().max().item<double>();
 }
@@ -93,8 +89,7 @@ TEST_P(MsignSchedule, MatchesSvdReferenceOnGaussianMatrices) {
     const auto in_range = sigma >= kDesignRangeLow;
     const auto expected = ns_scalar_map(sigma, schedule, steps);
     // The iteration is a matrix polynomial: it acts on each singular value alone.
-    EXPECT_LT((response - expected).abs().max().item<double>(), 2e-3)
-        << band.schedule << " shape " << g.sizes();
+    EXPECT_LT((response - expected).abs().max().item<double>(), 2e-3) << band.schedule << " shape " << g.sizes();
     const auto checked = response.masked_select(in_range);
     EXPECT_GE(checked.min().item<double>(), band.low - kBandRounding) << g.sizes();
     EXPECT_LE(checked.max().item<double>(), band.high + kBandRounding) << g.sizes();
@@ -108,13 +103,12 @@ TEST_P(MsignSchedule, MatchesSvdReferenceOnGaussianMatrices) {
   RecordProperty("min_singular_value", std::to_string(min_sigma));
   RecordProperty("max_singular_value", std::to_string(max_sigma));
   RecordProperty("orthogonality_error_fro", std::to_string(max_orthogonality_error));
-  const double spectral_error =
-      std::max(std::abs(max_sigma * max_sigma - 1.0), std::abs(min_sigma * min_sigma - 1.0));
+  const double spectral_error = std::max(std::abs(max_sigma * max_sigma - 1.0), std::abs(min_sigma * min_sigma - 1.0));
   RecordProperty("orthogonality_error_spectral", std::to_string(spectral_error));
-  std::printf("[ ns table ] %-14s steps %ld  sigma(O) in [%.4f, %.4f]  "
-              "max ||O^T O - I||_F %.4f  max ||O^T O - I||_2 %.4f\n",
-              band.schedule, static_cast<long>(steps), min_sigma, max_sigma,
-              max_orthogonality_error, spectral_error);
+  std::printf(
+      "[ ns table ] %-14s steps %ld  sigma(O) in [%.4f, %.4f]  "
+      "max ||O^T O - I||_F %.4f  max ||O^T O - I||_2 %.4f\n",
+      band.schedule, static_cast<long>(steps), min_sigma, max_sigma, max_orthogonality_error, spectral_error);
 }
 
 TEST_P(MsignSchedule, BatchedEqualsOneMatrixAtATime) {
@@ -153,18 +147,15 @@ TEST_P(MsignSchedule, BFloat16StaysCloseToFloat32) {
   const auto checked = response.masked_select(sigma >= kDesignRangeLow);
   const auto [raw_sigma, raw_response] = response_of(g, computed_in_bf16);
   const auto raw_checked = raw_response.masked_select(raw_sigma >= kDesignRangeLow);
-  std::printf("[ bf16 table ] %-14s raw [%.4f, %.4f]  checked (%s) [%.4f, %.4f]\n",
-              band.schedule, raw_checked.min().item<double>(), raw_checked.max().item<double>(),
-              bf16_schedule.name.c_str(), checked.min().item<double>(),
-              checked.max().item<double>());
+  std::printf("[ bf16 table ] %-14s raw [%.4f, %.4f]  checked (%s) [%.4f, %.4f]\n", band.schedule,
+              raw_checked.min().item<double>(), raw_checked.max().item<double>(), bf16_schedule.name.c_str(),
+              checked.min().item<double>(), checked.max().item<double>());
   EXPECT_GE(checked.min().item<double>(), band.low - kBFloat16Margin) << band.schedule;
   EXPECT_LE(checked.max().item<double>(), band.high + kBFloat16Margin) << band.schedule;
 }
 
 INSTANTIATE_TEST_SUITE_P(Shipped, MsignSchedule, ::testing::ValuesIn(kSpecBands),
-                         [](const auto& case_info) {
-                           return std::string(case_info.param.schedule);
-                         });
+                         [](const auto& case_info) { return std::string(case_info.param.schedule); });
 
 TEST(Msign, UnknownScheduleNamesTheValidOnes) {
   try {
@@ -180,8 +171,7 @@ TEST(Msign, UnknownScheduleNamesTheValidOnes) {
 }
 
 TEST(Msign, ShipsTheFourSpecSchedules) {
-  EXPECT_EQ(ns_schedule_names(),
-            (std::vector<std::string>{"keller", "quintic5", "polar_express", "you6"}));
+  EXPECT_EQ(ns_schedule_names(), (std::vector<std::string>{"keller", "quintic5", "polar_express", "you6"}));
   EXPECT_EQ(ns_schedule("keller").steps.size(), 5U);
   EXPECT_EQ(ns_schedule("you6").steps.size(), 6U);
   EXPECT_DOUBLE_EQ(ns_schedule("you6").steps[0].a, 3955.0 / 1024.0);

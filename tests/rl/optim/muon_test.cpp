@@ -14,13 +14,9 @@
 namespace ludus::rl::optim {
 namespace {
 
-torch::Tensor parameter(std::vector<int64_t> shape) {
-  return torch::randn(shape).mul_(0.1).requires_grad_(true);
-}
+torch::Tensor parameter(std::vector<int64_t> shape) { return torch::randn(shape).mul_(0.1).requires_grad_(true); }
 
-void set_grad(torch::Tensor& param, const torch::Tensor& grad) {
-  param.mutable_grad() = grad.clone();
-}
+void set_grad(torch::Tensor& param, const torch::Tensor& grad) { param.mutable_grad() = grad.clone(); }
 
 TEST(Muon, FirstStepIsTheScaledNesterovMsign) {
   torch::manual_seed(1);
@@ -35,8 +31,7 @@ TEST(Muon, FirstStepIsTheScaledNesterovMsign) {
   muon.step();
   // m = (1 − β) G; u = (1 − β) G + β m; tall 48×16 → original scale √3.
   const auto u = g * (1.0 - beta) + g * ((1.0 - beta) * beta);
-  const auto expected =
-      w0 * (1.0 - lr * weight_decay) - msign(u, ns_schedule("keller")) * (lr * std::sqrt(3.0));
+  const auto expected = w0 * (1.0 - lr * weight_decay) - msign(u, ns_schedule("keller")) * (lr * std::sqrt(3.0));
   EXPECT_TRUE(torch::allclose(w.detach(), expected, /*rtol=*/1e-5, /*atol=*/1e-6));
 }
 
@@ -104,11 +99,8 @@ TEST(Muon, NormKindSelectsTheDirection) {
   auto w = parameter({6, 10});
   const auto before = w.detach().clone();
   const auto g = torch::randn({6, 10});
-  Muon muon({w}, MuonOptions(/*lr=*/1.0)
-                     .momentum(0.0)
-                     .nesterov(false)
-                     .norm(NormKind::linf_sign)
-                     .scaling(MuonScaling::none));
+  Muon muon({w},
+            MuonOptions(/*lr=*/1.0).momentum(0.0).nesterov(false).norm(NormKind::linf_sign).scaling(MuonScaling::none));
   set_grad(w, g);
   muon.step();
   EXPECT_TRUE(torch::allclose(before - w.detach(), torch::sign(g), /*rtol=*/0.0, /*atol=*/1e-6));
@@ -172,10 +164,8 @@ void load_from_string(torch::optim::Optimizer& optimizer, const std::string& byt
 
 TEST(Muon, StateRoundTripReproducesTheNextSteps) {
   torch::manual_seed(6);
-  const auto options = MuonOptions(/*lr=*/0.03)
-                           .schedule(ns_schedule("quintic5"))
-                           .weight_decay(0.01)
-                           .spectral_clip_beta(3.0);
+  const auto options =
+      MuonOptions(/*lr=*/0.03).schedule(ns_schedule("quintic5")).weight_decay(0.01).spectral_clip_beta(3.0);
   auto a = parameter({20, 12});
   auto b = parameter({5, 3, 2});
   Muon original({a, b}, options);

@@ -26,14 +26,12 @@ torch::Tensor sorted_singular_values(const torch::Tensor& w) {
 
 TEST(SpectralClip, CapLeavesNoSingularValueAboveBeta) {
   torch::manual_seed(1);
-  for (const auto& shape : {std::vector<int64_t>{64, 32}, std::vector<int64_t>{32, 80},
-                            std::vector<int64_t>{48, 48}}) {
+  for (const auto& shape : {std::vector<int64_t>{64, 32}, std::vector<int64_t>{32, 80}, std::vector<int64_t>{48, 48}}) {
     const auto w = torch::randn(shape) * 0.5;
     const double beta = 0.5 * sorted_singular_values(w).max().item<double>();
     const auto capped = spectral_cap(w, beta);
     ASSERT_EQ(capped.sizes(), w.sizes());
-    EXPECT_LE(sorted_singular_values(capped).max().item<double>(), beta * 1.01)
-        << "shape " << w.sizes();
+    EXPECT_LE(sorted_singular_values(capped).max().item<double>(), beta * 1.01) << "shape " << w.sizes();
   }
 }
 
@@ -46,8 +44,7 @@ TEST(SpectralClip, ClampsEverySingularValueIntoTheBand) {
   const auto clipped = spectral_clip(w, alpha, beta);
   const auto got = sorted_singular_values(clipped).slice(/*dim=*/0, 0, sigma.size(0));
   const auto expected = sigma.clamp(alpha, beta).to(torch::kFloat64);
-  EXPECT_LT((got - expected).abs().max().item<double>(), 0.02)
-      << "got " << got << " expected " << expected;
+  EXPECT_LT((got - expected).abs().max().item<double>(), 0.02) << "got " << got << " expected " << expected;
 }
 
 TEST(SpectralClip, LeavesSingularValuesInsideTheBandNearlyUnchanged) {

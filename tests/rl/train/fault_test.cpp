@@ -26,8 +26,8 @@ using ::testing::HasSubstr;
 
 // A two-agent game whose reward or observation goes NaN at a chosen tick of an episode.
 struct ProbeOptions {
-  int nan_tick = -1;     // -1: never
-  int nan_episode = 1;   // from this episode of the instance on (1: the first)
+  int nan_tick = -1;    // -1: never
+  int nan_episode = 1;  // from this episode of the instance on (1: the first)
   std::string what = "reward";
   int max_ticks = 20;
   void visit(OptionVisitor& v) {

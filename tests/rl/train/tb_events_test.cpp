@@ -29,12 +29,15 @@ TEST(TensorBoard, ScalarEventHasTheProtobufBytes) {
   const double wall = 1.5;
   const float value = 0.5f;
   std::string want;
-  want += '\x09' + le_bytes(&wall, 8);       // field 1 (wall_time), fixed64
-  want += std::string("\x10\xAC\x02", 3);     // field 2 (step), varint 300
-  want += std::string("\x2A\x0A", 2);         // field 5 (summary), 10 bytes
-  want += std::string("\x0A\x08", 2);         //   Summary.value, 8 bytes
-  want += std::string("\x0A\x01" "a", 3);     //     tag "a"
-  want += '\x15' + le_bytes(&value, 4);       //     simple_value, fixed32
+  want += '\x09' + le_bytes(&wall, 8);     // field 1 (wall_time), fixed64
+  want += std::string("\x10\xAC\x02", 3);  // field 2 (step), varint 300
+  want += std::string("\x2A\x0A", 2);      // field 5 (summary), 10 bytes
+  want += std::string("\x0A\x08", 2);      //   Summary.value, 8 bytes
+  want += std::string(
+      "\x0A\x01"
+      "a",
+      3);                                //     tag "a"
+  want += '\x15' + le_bytes(&value, 4);  //     simple_value, fixed32
   EXPECT_EQ(scalar_event(wall, 300, {{"a", value}}), want);
 }
 

@@ -386,7 +386,8 @@ TEST(Trainer, CheckRoutesExactlyTheNetworksHiddenMatricesToMuonAndWritesNothing)
     const auto at = table.find(name + " ");
     return at == std::string::npos ? std::string() : table.substr(at, table.find('\n', at) - at);
   };
-  for (const char* hidden : {"policy.2.weight", "policy.4.weight"}) EXPECT_THAT(line_of(muon, hidden), HasSubstr("muon")) << muon;
+  for (const char* hidden : {"policy.2.weight", "policy.4.weight"})
+    EXPECT_THAT(line_of(muon, hidden), HasSubstr("muon")) << muon;
   for (const char* edge : {"policy.0.weight", "policy.6.weight", "policy.2.bias"})
     EXPECT_THAT(line_of(muon, edge), HasSubstr("adamw")) << muon;
   cfg.optim.optimizer = OptimizerChoice::adamw;

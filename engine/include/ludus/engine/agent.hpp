@@ -20,8 +20,7 @@ class Agent {
   virtual void reset(const Env& env, int team, uint64_t seed) = 0;
   // Writes the actions of `agent_ids` into `actions` (rows of spec.action_dim() floats,
   // indexed by agent id), reading `obs` (rows of spec.obs_dim() floats).
-  virtual void act(const Env& env, const float* obs, std::span<const int> agent_ids,
-                   float* actions) = 0;
+  virtual void act(const Env& env, const float* obs, std::span<const int> agent_ids, float* actions) = 0;
 };
 
 struct AgentArgs {
@@ -64,7 +63,7 @@ std::vector<std::string> agents_for(const std::string& env_name);
 
 }  // namespace ludus
 
-#define LUDUS_REGISTER_AGENT(NAME, GAMES, DESCRIPTION, FACTORY)                            \
+#define LUDUS_REGISTER_AGENT(NAME, GAMES, DESCRIPTION, FACTORY)                              \
   [[maybe_unused]] static const bool LUDUS_AGENT_CONCAT(ludus_agent_registered_, __LINE__) = \
       ::ludus::AgentRegistry::global().add(::ludus::AgentEntry{NAME, DESCRIPTION, GAMES, FACTORY})
 #define LUDUS_AGENT_CONCAT_INNER(a, b) a##b

@@ -28,13 +28,11 @@ class ByteWriter {
   explicit ByteWriter(std::vector<uint8_t>& out) : out_(out) {}
 
   template <class T>
-    requires std::is_trivially_copyable_v<T>
-  void put(const T& value) {
-    append(&value, sizeof(T));
-  }
+  requires std::is_trivially_copyable_v<T>
+  void put(const T& value) { append(&value, sizeof(T)); }
 
   template <class T>
-    requires std::is_trivially_copyable_v<T>
+  requires std::is_trivially_copyable_v<T>
   void put_array(std::span<const T> values) {
     put<uint64_t>(values.size());
     append(values.data(), values.size_bytes());
@@ -62,12 +60,10 @@ class ByteWriter {
 // FormatError naming `what` instead of reading past the end.
 class ByteReader {
  public:
-  ByteReader(std::span<const uint8_t> bytes, std::string what = "data")
-      : bytes_(bytes), what_(std::move(what)) {}
+  ByteReader(std::span<const uint8_t> bytes, std::string what = "data") : bytes_(bytes), what_(std::move(what)) {}
 
   template <class T>
-    requires std::is_trivially_copyable_v<T>
-  T get() {
+  requires std::is_trivially_copyable_v<T> T get() {
     need(sizeof(T));
     T value;
     std::memcpy(&value, bytes_.data() + pos_, sizeof(T));
@@ -76,7 +72,7 @@ class ByteReader {
   }
 
   template <class T>
-    requires std::is_trivially_copyable_v<T>
+  requires std::is_trivially_copyable_v<T>
   void get_array(std::vector<T>& out, uint64_t max_count = UINT32_MAX) {
     const auto n = get<uint64_t>();
     if (n > max_count) fail("array of " + std::to_string(n) + " elements exceeds the limit");
@@ -116,8 +112,7 @@ class ByteReader {
  private:
   void need(uint64_t n) const {
     if (n > remaining())
-      fail("truncated: needs " + std::to_string(n) + " more bytes, " +
-           std::to_string(remaining()) + " left");
+      fail("truncated: needs " + std::to_string(n) + " more bytes, " + std::to_string(remaining()) + " left");
   }
 
   std::span<const uint8_t> bytes_;

@@ -62,17 +62,14 @@ class ConfigTree {
 class OptionVisitor {
  public:
   virtual ~OptionVisitor() = default;
-  virtual void value(std::string_view key, int64_t& v, int64_t lo, int64_t hi,
-                     std::string_view doc) = 0;
-  virtual void value(std::string_view key, double& v, double lo, double hi,
-                     std::string_view doc) = 0;
+  virtual void value(std::string_view key, int64_t& v, int64_t lo, int64_t hi, std::string_view doc) = 0;
+  virtual void value(std::string_view key, double& v, double lo, double hi, std::string_view doc) = 0;
   virtual void value(std::string_view key, bool& v, std::string_view doc) = 0;
   // `choices` empty: any string.
-  virtual void value(std::string_view key, std::string& v,
-                     std::span<const std::string_view> choices, std::string_view doc) = 0;
+  virtual void value(std::string_view key, std::string& v, std::span<const std::string_view> choices,
+                     std::string_view doc) = 0;
   virtual void value(std::string_view key, std::vector<double>& v, std::string_view doc) = 0;
-  virtual void section(std::string_view key, const std::function<void(OptionVisitor&)>& body,
-                       std::string_view doc) = 0;
+  virtual void section(std::string_view key, const std::function<void(OptionVisitor&)>& body, std::string_view doc) = 0;
   // A map kept as raw YAML, bound later by someone who knows its type (a game's options).
   virtual void subtree(std::string_view key, ConfigTree& raw, std::string_view doc) = 0;
   // A list of maps (scenario bodies, per-tick scripts). Reading calls `resize` with the
@@ -106,15 +103,14 @@ class OptionVisitor {
         [&](OptionVisitor& v, size_t i) { items[i].visit(v); }, doc);
   }
   template <size_t N>
-  void value(std::string_view key, std::string& v, const std::string_view (&choices)[N],
-             std::string_view doc) {
+  void value(std::string_view key, std::string& v, const std::string_view (&choices)[N], std::string_view doc) {
     value(key, v, std::span<const std::string_view>(choices, N), doc);
   }
   // An enum chosen by name: names[i] is the enumerator with value i. Read and written as
   // the name, with the same checks and messages as a string choice; code past the config
   // layer compares enumerators, not strings.
   template <class E, size_t N>
-    requires std::is_enum_v<E>
+  requires std::is_enum_v<E>
   void value(std::string_view key, E& v, const std::string_view (&names)[N], std::string_view doc) {
     std::string name(names[static_cast<size_t>(v)]);
     value(key, name, names, doc);
@@ -125,10 +121,8 @@ class OptionVisitor {
 
 // The name of enumerator `v` in its names table (see OptionVisitor::value for enums).
 template <class E, size_t N>
-  requires std::is_enum_v<E>
-constexpr std::string_view enum_name(E v, const std::string_view (&names)[N]) {
-  return names[static_cast<size_t>(v)];
-}
+requires std::is_enum_v<E>
+constexpr std::string_view enum_name(E v, const std::string_view (&names)[N]) { return names[static_cast<size_t>(v)]; }
 
 using OptionVisit = std::function<void(OptionVisitor&)>;
 

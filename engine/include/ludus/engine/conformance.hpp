@@ -11,8 +11,8 @@ namespace ludus {
 
 struct ConformanceOptions {
   uint64_t seed = 12345;
-  int64_t random_ticks = 10000;      // random-action ticks in the endurance check
-  int64_t trajectory_ticks = 300;    // length of determinism and save/load comparisons
+  int64_t random_ticks = 10000;    // random-action ticks in the endurance check
+  int64_t trajectory_ticks = 300;  // length of determinism and save/load comparisons
   int vec_envs = 4;
   int vec_threads = 3;
 };

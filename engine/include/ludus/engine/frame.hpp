@@ -30,9 +30,9 @@ enum class Prim : uint8_t {
 // One primitive. Coordinates are world units; in 2D frames z is ignored (0).
 struct DrawItem {
   Prim prim = Prim::circle;
-  int8_t team = -1;     // owning team, -1 for scenery
-  uint8_t filled = 1;   // 0: outline only
-  uint8_t screen = 0;   // 1: (x, y) are HUD pixels, not world coordinates
+  int8_t team = -1;    // owning team, -1 for scenery
+  uint8_t filled = 1;  // 0: outline only
+  uint8_t screen = 0;  // 1: (x, y) are HUD pixels, not world coordinates
   Rgba color;
   float x = 0, y = 0, z = 0;
   float x2 = 0, y2 = 0, z2 = 0;
@@ -66,8 +66,7 @@ class Frame {
   }
   // Points are (x, y, z) triples.
   void polygon(const float* xyz, uint32_t num_points, Rgba color, bool filled = true, int team = -1);
-  void label(float x, float y, float z, std::string_view s, Rgba color, float size = 1,
-             bool screen = false);
+  void label(float x, float y, float z, std::string_view s, Rgba color, float size = 1, bool screen = false);
   std::string_view item_text(const DrawItem& item) const;
 
   void serialize(ByteWriter& out) const;

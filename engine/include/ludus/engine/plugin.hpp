@@ -16,10 +16,8 @@ namespace ludus {
 const char* host_abi_stamp();
 
 // Put once in a plugin (the CMake helper ludus_add_env_plugin adds it for you).
-#define LUDUS_DEFINE_PLUGIN()                                                    \
-  extern "C" __attribute__((visibility("default"))) const char* ludus_plugin_abi() { \
-    return LUDUS_ABI_STAMP;                                                      \
-  }
+#define LUDUS_DEFINE_PLUGIN() \
+  extern "C" __attribute__((visibility("default"))) const char* ludus_plugin_abi() { return LUDUS_ABI_STAMP; }
 
 // Registries outside the engine (the agent registry in ludus::agents) hold back what a
 // plugin registers while it loads, like the env registry does: `begin` starts holding,

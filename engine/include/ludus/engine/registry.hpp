@@ -73,7 +73,6 @@ std::unique_ptr<Env> make_env(const std::string& name, const ConfigTree& options
 
 // Registers ENV_TYPE (constructible from OPTIONS_TYPE) under NAME. Put it at the bottom
 // of the game's .cpp file, at namespace scope.
-#define LUDUS_REGISTER_ENV(NAME, ENV_TYPE, OPTIONS_TYPE, DESCRIPTION)                   \
+#define LUDUS_REGISTER_ENV(NAME, ENV_TYPE, OPTIONS_TYPE, DESCRIPTION)                \
   [[maybe_unused]] static const bool LUDUS_CONCAT(ludus_env_registered_, __LINE__) = \
-      ::ludus::EnvRegistry::global().add(                                                \
-          ::ludus::make_env_entry<ENV_TYPE, OPTIONS_TYPE>(NAME, DESCRIPTION))
+      ::ludus::EnvRegistry::global().add(::ludus::make_env_entry<ENV_TYPE, OPTIONS_TYPE>(NAME, DESCRIPTION))

@@ -40,9 +40,7 @@ class Rng {
   double uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
   // Uniform integer in [0, n), n > 0 (Lemire's multiply-shift, slight bias below 2^-32).
-  uint32_t below(uint32_t n) {
-    return static_cast<uint32_t>(((next_u64() >> 32) * static_cast<uint64_t>(n)) >> 32);
-  }
+  uint32_t below(uint32_t n) { return static_cast<uint32_t>(((next_u64() >> 32) * static_cast<uint64_t>(n)) >> 32); }
 
   const std::array<uint64_t, 4>& state() const { return state_; }
   void set_state(const std::array<uint64_t, 4>& s) { state_ = s; }

@@ -19,8 +19,8 @@ class Rng;
 
 struct ActionSpace {
   SpaceKind kind = SpaceKind::discrete;
-  std::vector<int32_t> nvec;       // discrete: {n}; multi_discrete: counts per dimension
-  std::vector<float> low, high;    // box only
+  std::vector<int32_t> nvec;     // discrete: {n}; multi_discrete: counts per dimension
+  std::vector<float> low, high;  // box only
 
   static ActionSpace discrete(int32_t n);
   static ActionSpace multi_discrete(std::vector<int32_t> counts);

@@ -49,8 +49,8 @@ struct ActionHead {
   // Samples on the CPU with `rng` (so runs and resumes are exact), or takes the mode.
   // Returns [B, action_dim] float actions; box samples are clamped to the bounds in
   // `env_actions` only, so log-probabilities stay those of the drawn sample.
-  void sample(const torch::Tensor& out_cpu, const torch::Tensor& log_std_cpu, Rng& rng, bool greedy,
-              float* actions, float* env_actions) const;
+  void sample(const torch::Tensor& out_cpu, const torch::Tensor& log_std_cpu, Rng& rng, bool greedy, float* actions,
+              float* env_actions) const;
 };
 
 class PolicyNetImpl : public torch::nn::Module {

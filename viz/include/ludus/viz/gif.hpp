@@ -37,10 +37,10 @@ class GifWriter {
   std::FILE* file_ = nullptr;
   int width_, height_, delay_cs_;
   int frames_ = 0;
-  std::vector<uint8_t> palette_;    // 256 x RGB
-  std::vector<int16_t> lookup_;     // 15-bit colour -> palette index, -1: not computed yet
-  std::vector<uint8_t> indices_;    // one frame's palette indices
-  std::vector<int16_t> dictionary_; // LZW: (prefix code, byte) -> code
+  std::vector<uint8_t> palette_;     // 256 x RGB
+  std::vector<int16_t> lookup_;      // 15-bit colour -> palette index, -1: not computed yet
+  std::vector<uint8_t> indices_;     // one frame's palette indices
+  std::vector<int16_t> dictionary_;  // LZW: (prefix code, byte) -> code
 };
 
 }  // namespace ludus::viz

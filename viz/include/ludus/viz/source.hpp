@@ -139,7 +139,7 @@ class LiveSource final : public FrameSource {
   uint64_t shown_version_ = 0;
   Frame shown_;
   bool have_frame_ = false;
-  int pending_steps_ = 0;  // guarded by mutex_
+  int pending_steps_ = 0;     // guarded by mutex_
   std::exception_ptr error_;  // guarded by mutex_
   std::atomic<bool> paused_{false}, stop_{false}, done_{false};
   std::atomic<double> speed_{1};

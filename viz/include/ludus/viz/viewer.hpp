@@ -75,8 +75,8 @@ void save_png(SDL_Surface* surface, const std::string& path);
 struct ViewerOptions {
   std::string title = "ludus";
   int width = 1280, height = 800;
-  double quit_after_s = 0;             // close by itself after this many seconds (0: never)
-  std::string screenshot_dir = ".";    // where the screenshot key writes PNGs
+  double quit_after_s = 0;           // close by itself after this many seconds (0: never)
+  std::string screenshot_dir = ".";  // where the screenshot key writes PNGs
   bool hud = true;
   Camera camera;  // the starting camera (key 0 resets to the default one)
 };

@@ -46,8 +46,7 @@ struct MsignConfig {
 /// d(G) = argmax over ‖T‖ ≤ 1 of ⟨G, T⟩ for the norm `kind`.
 /// `g`: [d_out, d_in] or batched [B, d_out, d_in], floating point, any device; the
 /// result has g's shape, dtype and device. A zero gradient gives a zero direction.
-torch::Tensor dual_direction(const torch::Tensor& g, NormKind kind,
-                             const MsignConfig& msign_config = {});
+torch::Tensor dual_direction(const torch::Tensor& g, NormKind kind, const MsignConfig& msign_config = {});
 
 /// ‖W‖ in the norm `kind`, exact (the spectral kinds use an SVD: a reference for tests
 /// and reports, not for the hot path). Returns a 0-d tensor ([B] when batched), float.

@@ -71,8 +71,7 @@ struct HybridOptions {
 /// differs from this optimizer's.
 class HybridOptimizer {
  public:
-  HybridOptimizer(const torch::OrderedDict<std::string, torch::Tensor>& named_parameters,
-                  HybridOptions options = {});
+  HybridOptimizer(const torch::OrderedDict<std::string, torch::Tensor>& named_parameters, HybridOptions options = {});
 
   void step();
   void zero_grad();

@@ -54,8 +54,7 @@ NsSchedule with_safety_factor(const NsSchedule& schedule, double factor);
 
 /// The scalar map σ ↦ p_k(…p_1(σ)) the schedule applies in `steps` steps, evaluated
 /// elementwise in float64 (for reports and tests: the schedule's ideal output).
-torch::Tensor ns_scalar_map(const torch::Tensor& sigma, const NsSchedule& schedule,
-                            int64_t steps);
+torch::Tensor ns_scalar_map(const torch::Tensor& sigma, const NsSchedule& schedule, int64_t steps);
 
 /// msign(G) ≈ U Vᵀ for G = U S Vᵀ by `steps` Newton–Schulz steps.
 /// - `g`: [m, n] or batched [B, m, n], floating point, any device. Each matrix is

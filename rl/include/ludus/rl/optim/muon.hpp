@@ -70,8 +70,7 @@ struct MuonParamState : public torch::optim::OptimizerCloneableParamState<MuonPa
 /// torch::serialize archives, like torch's own optimizers.
 class Muon : public torch::optim::Optimizer {
  public:
-  explicit Muon(std::vector<torch::optim::OptimizerParamGroup> param_groups,
-                MuonOptions defaults = {});
+  explicit Muon(std::vector<torch::optim::OptimizerParamGroup> param_groups, MuonOptions defaults = {});
   explicit Muon(std::vector<torch::Tensor> params, MuonOptions defaults = {});
 
   torch::Tensor step(LossClosure closure = nullptr) override;

@@ -24,12 +24,10 @@ struct SpectralClipConfig {
 /// keeping its singular vectors. Directions where W is (numerically) zero stay zero.
 /// `w`: [m, n] or [B, m, n], floating point, any device; returns w's shape, dtype,
 /// device. Requires 0 ≤ α ≤ β (std::invalid_argument otherwise).
-torch::Tensor spectral_clip(const torch::Tensor& w, double alpha, double beta,
-                            const SpectralClipConfig& config = {});
+torch::Tensor spectral_clip(const torch::Tensor& w, double alpha, double beta, const SpectralClipConfig& config = {});
 
 /// spectral_clip(w, 0, β): caps every singular value at β (projection onto the
 /// spectral-norm ball of radius β). Requires β > 0.
-torch::Tensor spectral_cap(const torch::Tensor& w, double beta,
-                           const SpectralClipConfig& config = {});
+torch::Tensor spectral_cap(const torch::Tensor& w, double beta, const SpectralClipConfig& config = {});
 
 }  // namespace ludus::rl::optim

@@ -25,9 +25,10 @@ enum class Baseline { rollout, step };
 inline constexpr std::string_view kBaselineNames[] = {"rollout", "step"};
 
 struct OptimConfig {
-  OptimizerChoice optimizer = OptimizerChoice::muon;  // muon: Muon on hidden matrices + AdamW on the rest; adamw: AdamW on all
-  double lr = 0.02;                // Muon's learning rate
-  double adam_lr = 3e-4;           // AdamW's learning rate
+  OptimizerChoice optimizer =
+      OptimizerChoice::muon;  // muon: Muon on hidden matrices + AdamW on the rest; adamw: AdamW on all
+  double lr = 0.02;           // Muon's learning rate
+  double adam_lr = 3e-4;      // AdamW's learning rate
   double weight_decay = 0.0;
   double momentum = 0.95;
   std::string schedule = "keller";
@@ -39,7 +40,8 @@ struct OptimConfig {
   void visit(OptionVisitor& v) {
     static constexpr std::string_view kSched[] = {"keller", "quintic5", "polar_express", "you6"};
     static constexpr std::string_view kScale[] = {"original", "moonlight", "none"};
-    v.value("optimizer", optimizer, kOptimizerNames, "muon (hidden matrices; AdamW for the rest) or adamw (everything)");
+    v.value("optimizer", optimizer, kOptimizerNames,
+            "muon (hidden matrices; AdamW for the rest) or adamw (everything)");
     v.value("lr", lr, 1e-6, 10.0, "Muon learning rate");
     v.value("adam_lr", adam_lr, 1e-7, 1.0, "AdamW learning rate");
     v.value("weight_decay", weight_decay, 0.0, 1.0, "decoupled weight decay");
@@ -55,17 +57,17 @@ struct OptimConfig {
 };
 
 struct GrpoConfig {
-  int groups = 8;        // groups per update
-  int group_size = 8;    // rollouts per group (same start state)
+  int groups = 8;                        // groups per update
+  int group_size = 8;                    // rollouts per group (same start state)
   GroupStart start = GroupStart::reset;  // reset: same reset seed; branch: restored from one mid-game state;
                                          // carry: every member continues where the group's first rollout stopped
-  int branch_max_ticks = 200;   // branch: the shared prefix is 0..this many random-action ticks
+  int branch_max_ticks = 200;            // branch: the shared prefix is 0..this many random-action ticks
   std::string advantage = "std";
   Baseline baseline = Baseline::rollout;  // rollout: one advantage per rollout; step: group return-to-go per step
-  double gamma = 1.0;                // step baseline: discount of the return-to-go, per decision
-  bool batch_scale = false;          // divide the advantages by their RMS over the batch
-  bool length_norm = false;          // true: GRPO's per-rollout 1/|o_i|; false: per-sample mean (Dr. GRPO / DAPO)
-  bool drop_degenerate = true;       // drop groups whose rollouts all got the same return
+  double gamma = 1.0;                     // step baseline: discount of the return-to-go, per decision
+  bool batch_scale = false;               // divide the advantages by their RMS over the batch
+  bool length_norm = false;               // true: GRPO's per-rollout 1/|o_i|; false: per-sample mean (Dr. GRPO / DAPO)
+  bool drop_degenerate = true;            // drop groups whose rollouts all got the same return
   double clip_low = 0.2, clip_high = 0.28;
   double kl_coef = 0.0;
   int ref_every = 0;  // refresh the KL reference policy every N updates (0: the initial policy)
@@ -74,14 +76,17 @@ struct GrpoConfig {
     static constexpr std::string_view kAdv[] = {"std", "mean", "rloo"};
     v.value("groups", groups, 1, 4096, "groups per update");
     v.value("group_size", group_size, 2, 1024, "rollouts per group, sharing one start state");
-    v.value("start", start, kGroupStartNames, "group start: reset (the same reset seed), branch (restored from a state after a random-action "
+    v.value("start", start, kGroupStartNames,
+            "group start: reset (the same reset seed), branch (restored from a state after a random-action "
             "prefix) or carry (restored from where the group's first rollout stopped in the last update: groups "
             "branch off on-policy mid-game states and play the game on in rollout_ticks pieces; needs rollout_ticks)");
     v.value("branch_max_ticks", branch_max_ticks, 0, 1000000, "branch: longest random-action prefix");
     v.value("advantage", advantage, kAdv, "std (GRPO), mean (Dr. GRPO), rloo (leave-one-out)");
-    v.value("baseline", baseline, kBaselineNames, "rollout: per-rollout advantage; step: group mean return-to-go per step");
-    v.value("gamma", gamma, 0.0, 1.0,
-            "baseline step: discount per decision of the return-to-go (1: undiscounted; 0.98 looks ~50 decisions ahead)");
+    v.value("baseline", baseline, kBaselineNames,
+            "rollout: per-rollout advantage; step: group mean return-to-go per step");
+    v.value(
+        "gamma", gamma, 0.0, 1.0,
+        "baseline step: discount per decision of the return-to-go (1: undiscounted; 0.98 looks ~50 decisions ahead)");
     v.value("batch_scale", batch_scale,
             "divide advantages by their RMS over the whole batch (one scale per update; keeps relative sizes)");
     v.value("length_norm", length_norm, "average per rollout first (GRPO) instead of per sample");
@@ -106,7 +111,7 @@ struct PpoConfig {
 struct SelfPlayConfig {
   bool enabled = false;
   std::string bots = "random,lazy,greedy";  // scripted opponents (comma-separated)
-  double bot_prob = 0.5;        // with self-play on: chance a group faces a bot instead of a snapshot
+  double bot_prob = 0.5;                    // with self-play on: chance a group faces a bot instead of a snapshot
   int pool_size = 8;
   int snapshot_every = 10;
   void visit(OptionVisitor& v) {
@@ -155,9 +160,10 @@ struct OutcomeRewardConfig {
 struct KickstartConfig {
   std::string teacher;  // a scripted agent of the game (empty: off)
   double coef = 1.0;
-  int64_t steps = 0;    // agent-steps until the weight reaches zero (0: constant)
+  int64_t steps = 0;  // agent-steps until the weight reaches zero (0: constant)
   void visit(OptionVisitor& v) {
-    v.value("teacher", teacher, {}, "scripted agent whose actions the policy imitates on its own rollouts (empty: off)");
+    v.value("teacher", teacher, {},
+            "scripted agent whose actions the policy imitates on its own rollouts (empty: off)");
     v.value("coef", coef, 0.0, 1e6, "weight of the imitation loss -log pi(teacher action) at step 0");
     v.value("steps", steps, 0, INT64_MAX / 4, "agent-steps over which the weight falls linearly to 0 (0: constant)");
   }
@@ -193,8 +199,8 @@ struct TrainConfig {
   int torch_threads = 1;          // torch intra-op threads (learner and rollout forward passes)
   int64_t total_steps = 3000000;  // learner agent-steps
   double time_budget_minutes = 0;
-  int rollout_ticks = 0;          // 0: whole episodes
-  int hold_ticks = 1;             // the learner decides every this many ticks (with the game's interval: their lcm)
+  int rollout_ticks = 0;  // 0: whole episodes
+  int hold_ticks = 1;     // the learner decides every this many ticks (with the game's interval: their lcm)
   int epochs = 2;
   int minibatches = 4;
   double entropy_coef = 0.01;
@@ -202,7 +208,7 @@ struct TrainConfig {
   int keep_checkpoints = 3;
   int max_bad_updates = 5;
   std::string run_dir;
-  std::string init_checkpoint;    // start from this checkpoint's weights (fresh optimizer state)
+  std::string init_checkpoint;  // start from this checkpoint's weights (fresh optimizer state)
   NetworkOptions network;
   OptimConfig optim;
   GrpoConfig grpo;
@@ -239,17 +245,26 @@ struct TrainConfig {
     v.value("init_checkpoint", init_checkpoint, {},
             "start from this checkpoint's weights (same game, observation size, actions and network; the optimizer "
             "starts fresh): fine-tune another run's policy");
-    v.section("network", [&](OptionVisitor& s) { network.visit(s); }, "policy network");
-    v.section("optim", [&](OptionVisitor& s) { optim.visit(s); }, "optimizer core");
-    v.section("grpo", [&](OptionVisitor& s) { grpo.visit(s); }, "GRPO");
-    v.section("ppo", [&](OptionVisitor& s) { ppo.visit(s); }, "PPO baseline (algo: ppo)");
-    v.section("opponents", [&](OptionVisitor& s) { opponents.visit(s); }, "training opponents and self-play");
-    v.section("outcome_reward", [&](OptionVisitor& s) { outcome_reward.visit(s); },
-              "training-only reward for a game's result (win, draw, loss)");
-    v.section("kickstart", [&](OptionVisitor& s) { kickstart.visit(s); },
-              "imitate a scripted teacher on the learner's own rollouts, fading out (kickstarting)");
-    v.section("eval", [&](OptionVisitor& s) { eval.visit(s); }, "evaluation against a fixed opponent");
-    v.section("dist", [&](OptionVisitor& s) { dist.visit(s); }, "multi-process training (c10d/Gloo)");
+    v.section(
+        "network", [&](OptionVisitor& s) { network.visit(s); }, "policy network");
+    v.section(
+        "optim", [&](OptionVisitor& s) { optim.visit(s); }, "optimizer core");
+    v.section(
+        "grpo", [&](OptionVisitor& s) { grpo.visit(s); }, "GRPO");
+    v.section(
+        "ppo", [&](OptionVisitor& s) { ppo.visit(s); }, "PPO baseline (algo: ppo)");
+    v.section(
+        "opponents", [&](OptionVisitor& s) { opponents.visit(s); }, "training opponents and self-play");
+    v.section(
+        "outcome_reward", [&](OptionVisitor& s) { outcome_reward.visit(s); },
+        "training-only reward for a game's result (win, draw, loss)");
+    v.section(
+        "kickstart", [&](OptionVisitor& s) { kickstart.visit(s); },
+        "imitate a scripted teacher on the learner's own rollouts, fading out (kickstarting)");
+    v.section(
+        "eval", [&](OptionVisitor& s) { eval.visit(s); }, "evaluation against a fixed opponent");
+    v.section(
+        "dist", [&](OptionVisitor& s) { dist.visit(s); }, "multi-process training (c10d/Gloo)");
   }
 };
 

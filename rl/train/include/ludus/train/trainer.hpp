@@ -37,11 +37,11 @@ struct UpdateStats {
   int64_t update = 0;
   int64_t samples = 0;  // learner agent-steps so far
   double elapsed_s = 0;
-  double sps = 0;       // learner agent-steps per second in this update
+  double sps = 0;  // learner agent-steps per second in this update
   double mean_return = 0;
   double train_win = 0, train_draw = 0;
   double loss = 0, entropy = 0, kl = 0, clip_frac = 0, grad_norm = 0;
-  int skipped = 0;      // minibatches skipped for a non-finite loss or gradient
+  int skipped = 0;  // minibatches skipped for a non-finite loss or gradient
   double learner_elo = 0;
   // Kickstarting: the imitation weight of this update and the mean -log pi(teacher action).
   double kickstart = 0, teacher_nll = 0;
