@@ -12,15 +12,12 @@ source "$here/check.sh"
 # A second-stage config starts from a first stage's checkpoint (init_checkpoint): a
 # one-update first stage of the same game and observation options stands in for it, so
 # the check also proves that the two stages' networks fit.
-stage1=""
-for cfg in "$src"/configs/*.yaml; do
-  if grep -q '^init_checkpoint:' "$cfg" && [ -z "$stage1" ]; then
-    "$ludus" train -q --config "$src/configs/codewars-small.yaml" --set run_dir=stage1 --set total_steps=1 \
-      --set grpo.groups=1 --set grpo.group_size=2 --set game.max_ticks=120 --set eval.matches=1 \
-      --set time_budget_minutes=0 > stage1.log 2>&1 || { echo "FAIL stage1: $(tail -3 stage1.log)"; fails=$((fails + 1)); }
-    stage1=stage1/checkpoints/ckpt_0000001.pt
-  fi
-done
+stage1=stage1/checkpoints/ckpt_0000001.pt
+if grep -q '^init_checkpoint:' "$src"/configs/*.yaml; then
+  "$ludus" train -q --config "$src/configs/codewars-small.yaml" --set run_dir=stage1 --set total_steps=1 \
+    --set grpo.groups=1 --set grpo.group_size=2 --set game.max_ticks=120 --set eval.matches=1 \
+    --set time_budget_minutes=0 > stage1.log 2>&1 || { echo "FAIL stage1: $(tail -3 stage1.log)"; fails=$((fails + 1)); }
+fi
 n=0
 for cfg in "$src"/configs/*.yaml; do
   init=()
