@@ -60,15 +60,16 @@ class SwarmBot final : public Agent {
   void reset(const Env&, int team, uint64_t) override { team_ = team; }
 
   void act(const Env& env, const float*, std::span<const int> agent_ids, float* actions) override {
-    const auto& game = dynamic_cast<const CodewarsEnv&>(env);
+    const auto& cw = dynamic_cast<const CodewarsEnv&>(env);
+    const CodewarsGame& game = cw.game();
     const CodewarsState& s = game.state();
-    if (s.tick % game.options().decision_ticks != 0) {
+    if (s.tick % cw.options().decision_ticks != 0) {
       for (int id : agent_ids) actions[id] = static_cast<float>(macro::kKeep);
       return;
     }
     const float world = game.world_size();
     const float scale = world / 1024.0f;
-    const int squads = game.num_squads();
+    const int squads = game.squads_per_team();
     const int first = team_ * squads;
     // Own squads and enemy masses (enemy vehicles this team can see, grouped by squad:
     // a stand-in for the clustering the original entries used).
@@ -77,7 +78,7 @@ class SwarmBot final : public Agent {
     for (const auto& u : s.units) {
       if (!u.alive || u.squad < 0) continue;
       const bool mine = u.team == team_;
-      if (!mine && game.fog() && !game.sees(team_, u.x, u.y)) continue;
+      if (!mine && cw.fog() && !game.sees(team_, u.x, u.y)) continue;
       Mass& m = mine ? own_[static_cast<size_t>(u.squad - first)]
                      : enemy_[static_cast<size_t>(u.squad - (1 - team_) * squads)];
       m.x += u.x, m.y += u.y, m.n += 1, m.hp += u.durability, m.missing_hp += kMaxDurability - u.durability;
@@ -190,7 +191,7 @@ class SwarmBot final : public Agent {
         continue;
       }
       // To the squad's own (mirrored) frame, then the nearest of the 8 directions.
-      const float m = CodewarsEnv::mirror(team_);
+      const float m = CodewarsGame::mirror(team_);
       double angle = std::atan2(m * fy, m * fx);
       if (angle < 0) angle += 2 * std::numbers::pi;
       const int dir = static_cast<int>(std::lround(angle / (std::numbers::pi / 4))) % 8;

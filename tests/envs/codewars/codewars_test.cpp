@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <numbers>
 #include <string>
 
@@ -63,9 +64,9 @@ struct Scenario {
     Action a;
     a.type = ActionType::clear_and_select;
     a.left = l, a.top = t, a.right = r, a.bottom = b;
-    ASSERT_EQ(env.act(team, a), ActionStatus::ok);
+    ASSERT_EQ(env.game().act(team, a), ActionStatus::ok);
   }
-  void order(int team, Action a) { ASSERT_EQ(env.act(team, a), ActionStatus::ok); }
+  void order(int team, Action a) { ASSERT_EQ(env.game().act(team, a), ActionStatus::ok); }
 };
 
 // The spec's table of resulting damage per hit (attacker row, target column).
@@ -294,21 +295,21 @@ TEST(CodewarsOrders, RateLimitRefusesTheThirteenthActionInAMinute) {
   Action sel;
   sel.type = ActionType::clear_and_select;
   sel.left = 0, sel.top = 0, sel.right = 10, sel.bottom = 10;  // selects nothing: still counts
-  for (int i = 0; i < kActionsPerWindow; ++i) EXPECT_EQ(s.env.act(0, sel), ActionStatus::ok) << "action " << i;
-  EXPECT_EQ(s.env.act(0, sel), ActionStatus::rate_limited);
-  EXPECT_EQ(s.env.actions_left(0), 0);
-  EXPECT_EQ(s.env.act(1, sel), ActionStatus::ok) << "each side has its own budget";
+  for (int i = 0; i < kActionsPerWindow; ++i) EXPECT_EQ(s.env.game().act(0, sel), ActionStatus::ok) << "action " << i;
+  EXPECT_EQ(s.env.game().act(0, sel), ActionStatus::rate_limited);
+  EXPECT_EQ(s.env.game().actions_left(0), 0);
+  EXPECT_EQ(s.env.game().act(1, sel), ActionStatus::ok) << "each side has its own budget";
   s.step(kActionWindowTicks - 1);
-  EXPECT_EQ(s.env.act(0, sel), ActionStatus::rate_limited) << "the window is 60 ticks";
+  EXPECT_EQ(s.env.game().act(0, sel), ActionStatus::rate_limited) << "the window is 60 ticks";
   s.step(1);
-  EXPECT_EQ(s.env.act(0, sel), ActionStatus::ok);
+  EXPECT_EQ(s.env.game().act(0, sel), ActionStatus::ok);
   // A control centre adds 3 actions per window.
   Facility cc;
   cc.kind = kControlCentre, cc.owner = 0, cc.capture = kCaptureFull, cc.x = 96, cc.y = 96;
   s.env.edit_state().facilities.push_back(cc);
   s.step(kActionWindowTicks);
   int accepted = 0;
-  while (s.env.act(0, sel) == ActionStatus::ok) ++accepted;
+  while (s.env.game().act(0, sel) == ActionStatus::ok) ++accepted;
   EXPECT_EQ(accepted, kActionsPerWindow + kActionsPerControlCentre);
 }
 
@@ -319,14 +320,14 @@ TEST(CodewarsOrders, BadOrdersAreRefusedWithoutCounting) {
   Action a;
   a.type = ActionType::scale;
   a.factor = 20;
-  EXPECT_EQ(s.env.act(0, a), ActionStatus::invalid);
+  EXPECT_EQ(s.env.game().act(0, a), ActionStatus::invalid);
   a.type = ActionType::assign;
   a.group = 101;
-  EXPECT_EQ(s.env.act(0, a), ActionStatus::invalid);
+  EXPECT_EQ(s.env.game().act(0, a), ActionStatus::invalid);
   a.type = ActionType::tactical_nuclear_strike;
   a.vehicle_id = 0, a.x = 60, a.y = 60;
-  EXPECT_EQ(s.env.act(0, a), ActionStatus::unavailable) << "nuclear strikes are off in small by default";
-  EXPECT_EQ(s.env.actions_left(0), kActionsPerWindow);
+  EXPECT_EQ(s.env.game().act(0, a), ActionStatus::unavailable) << "nuclear strikes are off in small by default";
+  EXPECT_EQ(s.env.game().actions_left(0), kActionsPerWindow);
 }
 
 TEST(CodewarsOrders, GroupsSelectAndDismiss) {
@@ -379,7 +380,7 @@ TEST(CodewarsNuclear, DamageFallsLinearlyToTheEdge) {
     const float expected = kMaxDurability - std::max(0.0f, kNukeCentreDamage * (1 - d / kNukeRadius));
     EXPECT_NEAR(u.durability, expected, 1e-3f) << "tank " << dist[k] << " from the centre";
   }
-  EXPECT_EQ(s.env.act(0, nuke), ActionStatus::unavailable) << "cooldown of 1200 ticks";
+  EXPECT_EQ(s.env.game().act(0, nuke), ActionStatus::unavailable) << "cooldown of 1200 ticks";
 }
 
 TEST(CodewarsNuclear, StrikeIsCancelledWhenTheSpotterDies) {
@@ -424,6 +425,75 @@ TEST(CodewarsFacilities, GroundVehiclesCaptureAndFactoriesProduce) {
   EXPECT_EQ(built.team, 0);
   EXPECT_GE(built.x, 96);
   EXPECT_LE(built.x, 160);
+}
+
+TEST(CodewarsGame, RulesRunWithoutTheEnvAndMatchIt) {
+  // The same game through the rules alone and through the env (no macro orders): the
+  // same armies, the same game-level orders, the same state tick for tick.
+  CodewarsGame game(GameSetup{MapSize::small});
+  game.reset(7);
+  CodewarsEnv env(bind_options<CodewarsOptions>(tree({"size=small"})));
+  const auto& spec = env.spec();
+  std::vector<float> obs(static_cast<size_t>(spec.num_agents * spec.obs_dim())),
+      reward(static_cast<size_t>(spec.num_agents)), keep(static_cast<size_t>(spec.num_agents), macro::kKeep);
+  uint8_t terminated = 0, truncated = 0;
+  const StepView view{obs.data(), reward.data(), &terminated, &truncated};
+  env.reset(7, view);
+  ASSERT_EQ(game.state().units.size(), 100u);
+  Action select;
+  select.type = ActionType::clear_and_select;
+  select.left = 0, select.top = 0, select.right = 256, select.bottom = 256;
+  Action charge;
+  charge.type = ActionType::move;
+  charge.x = 120, charge.y = 120;
+  for (int team = 0; team < kNumTeams; ++team) {
+    charge.x = charge.y = team == 0 ? 120.0f : -120.0f;
+    for (CodewarsGame* g : {&game, &env.game()}) {
+      ASSERT_EQ(g->act(team, select), ActionStatus::ok);
+      ASSERT_EQ(g->act(team, charge), ActionStatus::ok);
+    }
+  }
+  const auto same = [&] {
+    const auto &a = game.state(), &b = env.state();
+    if (a.tick != b.tick || a.rng != b.rng || a.units.size() != b.units.size()) return false;
+    for (int t = 0; t < kNumTeams; ++t)
+      if (a.teams[static_cast<size_t>(t)].score != b.teams[static_cast<size_t>(t)].score) return false;
+    return std::memcmp(a.units.data(), b.units.data(), a.units.size() * sizeof(Unit)) == 0;
+  };
+  int hits = 0;
+  for (int t = 0; t < 600; ++t) {
+    game.tick();
+    env.step(keep.data(), view);
+    ASSERT_TRUE(same()) << "diverged at tick " << t + 1;
+  }
+  for (const auto& u : game.state().units) hits += u.durability < kMaxDurability ? 1 : 0;
+  EXPECT_GT(hits, 0) << "the armies met and fought";
+  EXPECT_EQ(game.result().winner, env.result().winner);
+}
+
+TEST(CodewarsEnv, ObservationChannelsAreNamed) {
+  Scenario s;
+  const int tank = s.add(0, kTank, 24, 24);
+  s.add(1, kFighter, 200, 200);
+  s.env.observe(s.obs.data());
+  const int g = 16;
+  const float cell = 256.0f / g;
+  const auto at = [&](int agent, int channel, float x, float y) {
+    const int team = s.env.agent_team(agent);
+    const float lx = team == 0 ? x : 256 - x, ly = team == 0 ? y : 256 - y;
+    const int k = static_cast<int>(ly / cell) * g + static_cast<int>(lx / cell);
+    return s.obs[static_cast<size_t>(agent * s.env.spec().obs_dim() + channel * g * g + k)];
+  };
+  const int enemy_agent = s.env.spec().num_agents / 2;  // team 1's first squad
+  EXPECT_GT(at(0, obs::kOwnDensity + kTank, 24, 24), 0);
+  EXPECT_EQ(at(0, obs::kOwnDensity + kFighter, 200, 200), 0);
+  EXPECT_GT(at(0, obs::kEnemyDensity + kFighter, 200, 200), 0) << "no fog in small";
+  EXPECT_GT(at(enemy_agent, obs::kOwnDensity + kFighter, 200, 200), 0) << "team 1 sees it as its own, mirrored";
+  EXPECT_GT(at(enemy_agent, obs::kEnemyDensity + kTank, 24, 24), 0);
+  EXPECT_EQ(at(0, obs::kVisible, 24, 24), 1) << "the tank sees its own cell";
+  EXPECT_EQ(at(0, obs::kSwamp, 24, 24), 0) << "terrain off in this scenario";
+  EXPECT_EQ(at(0, obs::kStrike, 24, 24), 0);
+  (void)tank;
 }
 
 TEST(CodewarsEnv, FrameShowsEveryVehicleAndPendingStrikes) {
@@ -480,9 +550,9 @@ TEST(CodewarsEnv, FullSizeHasTheOriginalArmies) {
   for (const auto& u : game.state().units) ++count[u.team][u.type];
   for (int t = 0; t < 2; ++t)
     for (int k = 0; k < kNumTypes; ++k) EXPECT_EQ(count[static_cast<size_t>(t)][static_cast<size_t>(k)], 100);
-  EXPECT_EQ(game.world_size(), 1024);
+  EXPECT_EQ(game.game().world_size(), 1024);
   EXPECT_TRUE(game.fog());
-  EXPECT_TRUE(game.nuclear());
+  EXPECT_TRUE(game.game().nuclear());
   EXPECT_EQ(game.state().facilities.size(), 8u);
 }
 
