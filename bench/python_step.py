@@ -23,29 +23,45 @@ import numpy as np
 import ludus
 
 
-def random_actions(space, rng, shape):
-    if space.kind == "discrete":
-        return rng.integers(0, space.n, size=shape, dtype=np.int64)
-    if space.kind == "multi_discrete":
-        nvec = np.asarray(space.nvec)
-        return (rng.random(shape + (len(nvec),)) * nvec).astype(np.int64)
-    low, high = np.asarray(space.low, np.float32), np.asarray(space.high, np.float32)
-    return (low + (high - low) * rng.random(shape + (len(low),), dtype=np.float32)).astype(np.float32)
+class RandomActions:
+    """Random actions drawn with numpy into one preallocated array per step (the C++ loop
+    samples into the VecEnv's action buffer the same way)."""
+
+    def __init__(self, space, rng, shape):
+        self.space, self.rng = space, rng
+        if space.kind == "box":
+            self.low = np.asarray(space.low, np.float32)
+            self.span = np.asarray(space.high, np.float32) - self.low
+            self.out = np.empty(shape + (len(self.low),), np.float32)
+        elif space.kind == "multi_discrete":
+            self.nvec = np.asarray(space.nvec)
+            self.shape = shape + (len(self.nvec),)
+        else:
+            self.shape = shape
+
+    def __call__(self):
+        if self.space.kind == "box":
+            self.rng.random(out=self.out, dtype=np.float32)
+            self.out *= self.span
+            self.out += self.low
+            return self.out
+        if self.space.kind == "multi_discrete":
+            return self.rng.integers(0, self.nvec, size=self.shape)
+        return self.rng.integers(0, self.space.n, size=self.shape)
 
 
 def python_rate(game, num_envs, threads, seconds, options, until_decision):
     vec = ludus.make_vec(game, num_envs=num_envs, threads=threads, seed=1, until_decision=until_decision,
                          **options)
     vec.reset()
-    rng = np.random.default_rng(1)
-    shape = (vec.num_envs, vec.num_agents)
+    actions = RandomActions(vec.action_space, np.random.default_rng(1), (vec.num_envs, vec.num_agents))
     for _ in range(16):  # warm-up
-        vec.step(random_actions(vec.action_space, rng, shape))
+        vec.step(actions())
     ticks0 = vec.env_ticks
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         for _ in range(16):
-            vec.step(random_actions(vec.action_space, rng, shape))
+            vec.step(actions())
     return (vec.env_ticks - ticks0) / (time.perf_counter() - t0)
 
 

@@ -6,7 +6,8 @@
     obs, rewards, terminated, truncated, info = vec.step(actions)
 
 Arrays are numpy views of ludus's own buffers (no copy per step); they are overwritten by
-the next step: copy what you keep. Shapes follow Gymnasium's vector envs with an agent
+the next step: copy what you keep. step() and reset() return the same array objects every
+call (info's arrays too), and an array stays valid after its env is gone. Shapes follow Gymnasium's vector envs with an agent
 axis: obs [num_envs, agents, *obs_shape] float32, rewards [num_envs, agents] float32,
 terminated / truncated [num_envs] bool. Auto-reset is the C++ VecEnv's: an env that ends
 is reset in the same step; obs already holds the new episode's first observation and

@@ -123,8 +123,21 @@ std::string shape_text(const std::vector<py::ssize_t>& s) {
   return t + (s.size() == 1 ? ",)" : ")");
 }
 
+// The memory the arrays handed to Python view: the VecEnv's buffers and the module's own.
+// Every array keeps it alive through a capsule (not through the VectorEnv object), so an
+// array may outlive its VectorEnv, and the VectorEnv keeps its views from one step to the
+// next without a reference cycle.
+struct Buffers {
+  std::unique_ptr<VecEnv> vec;
+  std::vector<float> obs_copy, final_copy, rew_copy;  // learner rows, when not one block per env
+  std::vector<uint8_t> term, trunc, ended;            // bool-sized, viewed as numpy bool
+  std::vector<int32_t> winner;                        // per env: winner of the episode that just ended
+};
+
 // N envs of one game stepped together (ludus::VecEnv). With an opponent, the learner
 // controls one team (its agents' rows only); the opponent's agent acts for the other.
+// step() and reset() return the same array objects every call (views whose contents the
+// next call overwrites), so a call allocates no arrays.
 class VectorEnv {
  public:
   VectorEnv(const std::string& game, int num_envs, int threads, uint64_t seed, const std::string& opponent,
@@ -137,7 +150,8 @@ class VectorEnv {
     std::vector<std::unique_ptr<Env>> envs;
     for (int i = 0; i < num_envs; ++i) envs.push_back(entry.create(options));
     options_yaml_ = entry.effective_options(options, false);
-    vec_ = std::make_unique<VecEnv>(std::move(envs), threads);
+    buf_->vec = std::make_unique<VecEnv>(std::move(envs), threads);
+    vec_ = buf_->vec.get();
     const EnvSpec& s = vec_->spec();
     if (opponent.empty()) {
       for (int a = 0; a < s.num_agents; ++a) learners_.push_back(a);
@@ -158,12 +172,16 @@ class VectorEnv {
     contiguous_ = true;
     for (size_t i = 1; i < learners_.size(); ++i) contiguous_ = contiguous_ && learners_[i] == learners_[i - 1] + 1;
     if (!contiguous_) {
-      obs_copy_.resize(static_cast<size_t>(num_envs) * learners_.size() * static_cast<size_t>(s.obs_dim()));
-      final_copy_.resize(obs_copy_.size());
-      rew_copy_.resize(static_cast<size_t>(num_envs) * learners_.size());
+      buf_->obs_copy.resize(static_cast<size_t>(num_envs) * learners_.size() * static_cast<size_t>(s.obs_dim()));
+      buf_->final_copy.resize(buf_->obs_copy.size());
+      buf_->rew_copy.resize(static_cast<size_t>(num_envs) * learners_.size());
     }
-    term_.resize(static_cast<size_t>(num_envs));
-    trunc_.resize(static_cast<size_t>(num_envs));
+    const auto n = static_cast<size_t>(num_envs);
+    buf_->term.resize(n);
+    buf_->trunc.resize(n);
+    buf_->ended.resize(n);
+    buf_->winner.resize(n);
+    make_views();
   }
 
   int num_envs() const { return vec_->num_envs(); }
@@ -177,7 +195,7 @@ class VectorEnv {
   const EnvSpec& spec() const { return vec_->spec(); }
   const std::string& options_yaml() const { return options_yaml_; }
 
-  py::tuple reset(py::object self, std::optional<uint64_t> seed) {
+  py::tuple reset(std::optional<uint64_t> seed) {
     if (seed) seed_ = *seed;
     {
       py::gil_scoped_release nogil;
@@ -186,10 +204,10 @@ class VectorEnv {
       gather();
     }
     py::dict info;
-    return py::make_tuple(obs_view(self), info);
+    return py::make_tuple(obs_, info);
   }
 
-  py::tuple step(py::object self, const py::array& actions_in) {
+  py::tuple step(const py::array& actions_in) {
     const EnvSpec& s = spec();
     const auto N = static_cast<py::ssize_t>(num_envs()), A = static_cast<py::ssize_t>(learners_.size());
     const py::ssize_t AD = s.action_dim();
@@ -247,29 +265,24 @@ class VectorEnv {
           ++it;
         }
       }
-      for (size_t e = 0; e < term_.size(); ++e) {
-        term_[e] = vec_->terminated()[e] != 0;
-        trunc_[e] = vec_->truncated()[e] != 0;
-        if ((term_[e] || trunc_[e]) && !opponents_.empty())
+      auto& b = *buf_;
+      for (size_t e = 0; e < b.term.size(); ++e) {
+        b.term[e] = vec_->terminated()[e] != 0;
+        b.trunc[e] = vec_->truncated()[e] != 0;
+        b.ended[e] = b.term[e] || b.trunc[e];
+        // The winning team of each episode that ended in this step (-1: a draw; other envs 0).
+        b.winner[e] = b.ended[e] ? vec_->finished_result(static_cast<int>(e)).winner : 0;
+        if (b.ended[e] && !opponents_.empty())
           opponents_[e]->reset(vec_->env(static_cast<int>(e)), opp_team_,
                                seed_ + 7919 * (static_cast<uint64_t>(vec_->episodes(static_cast<int>(e))) + e));
       }
       gather();
     }
     py::dict info;
-    info["final_obs"] = final_obs_view(self);
-    py::array_t<bool> ended(N);
-    for (py::ssize_t e = 0; e < N; ++e)
-      ended.mutable_at(e) = term_[static_cast<size_t>(e)] || trunc_[static_cast<size_t>(e)];
-    info["_final_obs"] = ended;
-    // The winning team of each episode that ended in this step (-1: a draw; other envs 0).
-    py::array_t<int32_t> winner(N);
-    for (py::ssize_t e = 0; e < N; ++e)
-      winner.mutable_at(e) = ended.at(e) ? vec_->finished_result(static_cast<int>(e)).winner : 0;
-    info["winner"] = winner;
-    return py::make_tuple(obs_view(self), rewards_view(self),
-                          view(reinterpret_cast<const bool*>(term_.data()), {N}, {1}, self),
-                          view(reinterpret_cast<const bool*>(trunc_.data()), {N}, {1}, self), info);
+    info["final_obs"] = final_obs_;
+    info["_final_obs"] = ended_;
+    info["winner"] = winner_;
+    return py::make_tuple(obs_, rewards_, term_, trunc_, info);
   }
 
   // Env i's current state as pixels: [height, width, 3] uint8 RGB, drawn by the
@@ -359,16 +372,22 @@ class VectorEnv {
     gather();
   }
 
-  py::array obs_view(const py::object& self) const { return rows_view(self, vec_->obs(), obs_copy_.data()); }
-  // The last observation of episodes that ended in the last step (same layout as obs).
-  py::array final_obs_view(const py::object& self) const {
-    return rows_view(self, vec_->final_obs(), final_copy_.data());
-  }
-
-  py::array rewards_view(const py::object& self) const {
+  // The arrays step() and reset() hand out, made once: views of buf_ owned by owner_.
+  void make_views() {
+    owner_ = py::capsule(new std::shared_ptr<Buffers>(buf_),
+                         [](void* p) { delete static_cast<std::shared_ptr<Buffers>*>(p); });
     const auto N = static_cast<py::ssize_t>(num_envs()), A = static_cast<py::ssize_t>(learners_.size());
-    if (contiguous_) return view(vec_->rewards() + learners_.front(), {N, A}, {spec().num_agents, 1}, self);
-    return view(rew_copy_.data(), {N, A}, {A, 1}, self);
+    obs_ = rows_view(vec_->obs(), buf_->obs_copy.data());
+    final_obs_ = rows_view(vec_->final_obs(), buf_->final_copy.data());  // same layout as obs
+    rewards_ = contiguous_ ? view(vec_->rewards() + learners_.front(), {N, A}, {spec().num_agents, 1}, owner_)
+                           : view(buf_->rew_copy.data(), {N, A}, {A, 1}, owner_);
+    const auto flags = [&](const std::vector<uint8_t>& v) {
+      return view(reinterpret_cast<const bool*>(v.data()), {N}, {1}, owner_);
+    };
+    term_ = flags(buf_->term);
+    trunc_ = flags(buf_->trunc);
+    ended_ = flags(buf_->ended);
+    winner_ = view(buf_->winner.data(), {N}, {1}, owner_);
   }
 
   std::string repr() const {
@@ -395,7 +414,7 @@ class VectorEnv {
 
   // The learner's rows of an [num_envs, num_agents, obs...] buffer: a strided view of
   // `all`, or of `copy` when the learner's agents are not one block per env.
-  py::array rows_view(const py::object& self, const float* all, const float* copy) const {
+  py::array rows_view(const float* all, const float* copy) const {
     const EnvSpec& s = spec();
     const auto N = static_cast<py::ssize_t>(num_envs()), A = static_cast<py::ssize_t>(learners_.size());
     const py::ssize_t D = s.obs_dim();
@@ -409,7 +428,7 @@ class VectorEnv {
       inner *= *it;
     }
     strides.insert(strides.end(), tail.begin(), tail.end());
-    return view(contiguous_ ? all + learners_.front() * D : copy, shape, strides, self);
+    return view(contiguous_ ? all + learners_.front() * D : copy, shape, strides, owner_);
   }
 
   // Non-contiguous learner rows are copied into their own buffers.
@@ -420,9 +439,9 @@ class VectorEnv {
     for (int e = 0; e < num_envs(); ++e)
       for (int64_t k = 0; k < A; ++k) {
         const int64_t src = static_cast<int64_t>(e) * s.num_agents + learners_[static_cast<size_t>(k)];
-        std::copy_n(vec_->obs() + src * D, D, obs_copy_.data() + (e * A + k) * D);
-        std::copy_n(vec_->final_obs() + src * D, D, final_copy_.data() + (e * A + k) * D);
-        rew_copy_[static_cast<size_t>(e * A + k)] = vec_->rewards()[src];
+        std::copy_n(vec_->obs() + src * D, D, buf_->obs_copy.data() + (e * A + k) * D);
+        std::copy_n(vec_->final_obs() + src * D, D, buf_->final_copy.data() + (e * A + k) * D);
+        buf_->rew_copy[static_cast<size_t>(e * A + k)] = vec_->rewards()[src];
       }
   }
 
@@ -431,7 +450,10 @@ class VectorEnv {
   static std::string fmt_size(int w, int h) {
     return "render: width and height must be in [32, 8192], got " + std::to_string(w) + "x" + std::to_string(h);
   }
-  std::unique_ptr<VecEnv> vec_;
+  std::shared_ptr<Buffers> buf_ = std::make_shared<Buffers>();
+  VecEnv* vec_ = nullptr;  // buf_->vec
+  py::object owner_;       // capsule holding a reference to buf_: the base of every array below
+  py::object obs_, final_obs_, rewards_, term_, trunc_, ended_, winner_;
 #ifdef LUDUS_PY_VIZ
   std::unique_ptr<viz::Canvas> canvas_;  // kept between calls: making one loads the font
 #endif
@@ -439,8 +461,6 @@ class VectorEnv {
   int opp_team_ = 1;
   std::vector<std::unique_ptr<Agent>> opponents_;
   bool contiguous_ = true;
-  std::vector<float> obs_copy_, final_copy_, rew_copy_;
-  std::vector<uint8_t> term_, trunc_;  // bool-sized, viewed as numpy bool
   std::string opponent_;
   bool until_decision_ = false;
   int64_t env_ticks_ = 0;  // ticks stepped by step(), summed over the envs
@@ -540,12 +560,10 @@ PYBIND11_MODULE(_ludus, m) {
            py::arg("game"), py::arg("num_envs") = 1, py::arg("threads") = 1, py::arg("seed") = 0,
            py::arg("opponent") = "", py::arg("learner_team") = 0, py::arg("until_decision") = false)
       .def(
-          "reset",
-          [](py::object self, std::optional<uint64_t> seed) { return self.cast<VectorEnv&>().reset(self, seed); },
+          "reset", [](VectorEnv& v, std::optional<uint64_t> seed) { return v.reset(seed); },
           py::arg("seed") = py::none())
       .def(
-          "step", [](py::object self, const py::array& a) { return self.cast<VectorEnv&>().step(self, a); },
-          py::arg("actions"))
+          "step", [](VectorEnv& v, const py::array& a) { return v.step(a); }, py::arg("actions"))
       .def("start_replay", &VectorEnv::start_replay, py::arg("index"), py::arg("path"),
            py::arg("agents") = std::vector<std::string>{},
            "record env `index` into a replay file until its episode ends (or stop_replay)")

@@ -2,6 +2,7 @@
 snapshots, errors, replays and plugins. Run by CTest (python.pytest) with PYTHONPATH set
 to the build tree's python/ folder."""
 
+import gc
 import os
 import pathlib
 import subprocess
@@ -58,6 +59,27 @@ def test_arrays_view_the_env_buffers_without_copies():
     obs2, rew, *_ = vec.step(acts)
     assert np.shares_memory(obs, obs2), "every step returns a view of the same buffer"
     assert not np.array_equal(before, obs), "the earlier view sees the new step (no copy was made)"
+
+
+def test_arrays_are_reused_and_outlive_their_env():
+    vec = ludus.make_vec("reach", num_envs=2, seed=1, max_ticks=3)
+    obs, _ = vec.reset()
+    acts = np.zeros((2, vec.num_agents), np.int64)
+    first = vec.step(acts)
+    second = vec.step(acts)
+    for a, b in zip(first[:4], second[:4]):
+        assert a is b, "step() hands out the same views every call (no arrays made per step)"
+    assert first[0] is obs
+    for key in ("final_obs", "_final_obs", "winner"):
+        assert first[4][key] is second[4][key]
+    *_, info = vec.step(acts)
+    assert info["_final_obs"].all(), "max_ticks 3: both episodes end on the third step"
+    kept = info["final_obs"]
+    expected = kept.copy()
+    del vec, obs, first, second, info
+    gc.collect()
+    # The arrays own a reference to the buffers, not to the VectorEnv: still readable.
+    np.testing.assert_array_equal(kept, expected)
 
 
 def test_same_seed_same_trajectory_and_reset_seed():
