@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -198,8 +199,10 @@ TEST(LiveSource, FinishesAndReportsTheSimulationsErrors) {
 }
 
 TEST(Viewer, WindowLoopTakesKeysAndWritesScreenshots) {
-  // The real window loop on SDL's offscreen video driver: no display needed.
-  ::setenv("SDL_VIDEODRIVER", "offscreen", 1);
+  // The real window loop on SDL's offscreen video driver: no display needed
+  // (LUDUS_TEST_VIDEODRIVER overrides it: the sanitizer runs use `dummy`, scripts/test.sh).
+  const char* driver = std::getenv("LUDUS_TEST_VIDEODRIVER");
+  ::setenv("SDL_VIDEODRIVER", driver && *driver ? driver : "offscreen", 1);
   const ludus_test::TempDir tmp;
   const auto& dir = tmp.path();
   LiveSource src(counting_match(1000000), 60, {"a", "b"});
