@@ -211,6 +211,11 @@ TEST(Viewer, WindowLoopTakesKeysAndWritesScreenshots) {
   options.height = 400;
   options.screenshot_dir = dir.string();
   options.quit_after_s = 10;  // a safety net: the test closes the window itself
+  // The key thread pushes into SDL's event queue. Create the queue here, before that thread
+  // starts, so a push cannot race the viewer's own SDL initialisation (ThreadSanitizer
+  // found that race when the queue came from the viewer's SDL_InitSubSystem). SDL counts
+  // the references: the viewer's init and quit leave the queue alive until the test's quit.
+  ASSERT_EQ(SDL_InitSubSystem(SDL_INIT_EVENTS), 0) << SDL_GetError();
   std::thread keys([] {
     auto key = [](SDL_Keycode k) {
       SDL_Event e{};
@@ -231,6 +236,7 @@ TEST(Viewer, WindowLoopTakesKeysAndWritesScreenshots) {
   const auto t0 = std::chrono::steady_clock::now();
   run_viewer(src, options);
   keys.join();
+  SDL_QuitSubSystem(SDL_INIT_EVENTS);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5)) << "the quit event closes the window";
   EXPECT_TRUE(src.paused()) << "Space paused the match";
   std::vector<std::filesystem::path> shots;
