@@ -20,7 +20,7 @@ namespace {
 constexpr uint32_t kSnapshotMagic = 0x32424443;  // "CDB2": GameState + the held actions
 constexpr float kPosX = 1.0f / 30, kPosY = 1.0f / 20, kPosZ = 1.0f / 50, kVel = 1.0f / 50;
 
-int obs_dim_for(int team_size) { return 12 + 9 + 8 * (2 * team_size - 1) + 8 + 4; }
+int obs_dim_for(int robot_slots) { return 12 + 9 + 8 * robot_slots + 8 + 4; }
 
 float clampf(float v, float lo, float hi) { return std::isfinite(v) ? std::clamp(v, lo, hi) : 0.0f; }
 
@@ -33,7 +33,7 @@ CodeballEnv::CodeballEnv(CodeballOptions options) : options_(std::move(options))
   spec_.num_teams = NUM_TEAMS;
   spec_.num_agents = n;
   for (int i = 0; i < n; ++i) spec_.agent_team.push_back(i / options_.team_size);
-  spec_.obs_shape = {obs_dim_for(options_.team_size)};
+  spec_.obs_shape = {obs_dim_for(teammate_slots() + opponent_slots())};
   if (options_.action_mode == "discrete")
     spec_.action_space = ActionSpace::discrete(num_discrete_actions(options_.nitro));
   else
@@ -47,6 +47,14 @@ CodeballEnv::CodeballEnv(CodeballOptions options) : options_(std::move(options))
     BulletArena::shared();  // build the shared mesh now, not in the first step
     bullet_ = std::make_unique<BulletBodies>(n);
   }
+}
+
+int CodeballEnv::teammate_slots() const {
+  return options_.observe_teammates < 0 ? options_.team_size - 1 : options_.observe_teammates;
+}
+
+int CodeballEnv::opponent_slots() const {
+  return options_.observe_opponents < 0 ? options_.team_size : options_.observe_opponents;
 }
 
 SimOptions CodeballEnv::sim_options() const {
@@ -218,18 +226,38 @@ void CodeballEnv::observe(float* obs) const {
     pos(state_.ball.position);
     vel(state_.ball.velocity);
     pos(state_.ball.position - self.position);
-    for (int j = team * ts; j < (team + 1) * ts; ++j)
-      if (j != i) other(state_.robots[static_cast<size_t>(j)]);
-    std::array<int, MAX_TEAM_SIZE> opp{};
-    const int first = (1 - team) * ts;
-    for (int k = 0; k < ts; ++k) opp[static_cast<size_t>(k)] = first + k;
     auto d2 = [&](int j) {
       return (state_.robots[static_cast<size_t>(j)].position - state_.ball.position).length_sq();
     };
-    for (int k = 1; k < ts; ++k)
-      for (int j = k; j > 0 && d2(opp[static_cast<size_t>(j)]) < d2(opp[static_cast<size_t>(j - 1)]); --j)
-        std::swap(opp[static_cast<size_t>(j)], opp[static_cast<size_t>(j - 1)]);
-    for (int k = 0; k < ts; ++k) other(state_.robots[static_cast<size_t>(opp[static_cast<size_t>(k)])]);
+    // Robots in `ids` nearest to the ball first (stable: ties keep id order).
+    auto by_ball = [&](std::array<int, MAX_TEAM_SIZE>& ids, int count) {
+      for (int k = 1; k < count; ++k)
+        for (int j = k; j > 0 && d2(ids[static_cast<size_t>(j)]) < d2(ids[static_cast<size_t>(j - 1)]); --j)
+          std::swap(ids[static_cast<size_t>(j)], ids[static_cast<size_t>(j - 1)]);
+    };
+    // `slots` entries from `ids` (count robots), zero slots past the last robot.
+    auto slots_of = [&](const std::array<int, MAX_TEAM_SIZE>& ids, int count, int slots) {
+      for (int k = 0; k < slots; ++k) {
+        if (k < count) {
+          other(state_.robots[static_cast<size_t>(ids[static_cast<size_t>(k)])]);
+        } else {
+          std::fill_n(o, 8, 0.0f);
+          o += 8;
+        }
+      }
+    };
+    std::array<int, MAX_TEAM_SIZE> mates{};
+    int num_mates = 0;
+    for (int j = team * ts; j < (team + 1) * ts; ++j)
+      if (j != i) mates[static_cast<size_t>(num_mates++)] = j;
+    const int mate_slots = teammate_slots();
+    if (mate_slots < num_mates) by_ball(mates, num_mates);  // a subset: the nearest to the ball
+    slots_of(mates, num_mates, mate_slots);
+    std::array<int, MAX_TEAM_SIZE> opp{};
+    const int first = (1 - team) * ts;
+    for (int k = 0; k < ts; ++k) opp[static_cast<size_t>(k)] = first + k;
+    by_ball(opp, ts);
+    slots_of(opp, ts, opponent_slots());
     // Packs are stored in world quadrant order (-,-), (-,+), (+,-), (+,+); mirroring both
     // axes reverses that order.
     for (int k = 0; k < NUM_NITRO_PACKS; ++k) {

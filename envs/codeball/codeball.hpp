@@ -28,7 +28,11 @@
 //   self (12): position 3, velocity 3, (radius - 1) / 0.05, touch, touch normal 3, nitro/100
 //   ball (9): position 3, velocity 3, ball - self position 3
 //   teammates in id order, then opponents nearest to the ball first (ties: lower id),
-//   8 each: position 3, velocity 3, (radius - 1) / 0.05, nitro / 100
+//   8 each: position 3, velocity 3, (radius - 1) / 0.05, nitro / 100. The options
+//   observe_teammates / observe_opponents fix the number of slots (-1: every robot): fewer
+//   shows the robots nearest to the ball (teammates then also nearest first), more pads
+//   with zero slots, so one network shape plays any team size (a 1v1 policy in 2v2 with
+//   observe_teammates 0, observe_opponents 1)
 //   nitro packs (4 x 2): alive, respawn ticks left / 600; ordered by the pack's mirrored
 //   (x, z) quadrant: (-,-), (-,+), (+,-), (+,+)
 //   own score / 10, opponent score / 10, time left in [0, 1] (these three read 0 with
@@ -72,6 +76,10 @@ struct CodeballOptions {
   // false: the score and clock entries of the observation read 0 (a policy trained on
   // short episodes then sees the same inputs in a full match).
   bool observe_score_time = true;
+  // Robot slots in the observation: -1 every teammate / opponent (the default), else
+  // exactly this many (nearest to the ball first; zeros where there are fewer robots).
+  int observe_teammates = -1;
+  int observe_opponents = -1;
   // Rewards. goal_reward: +w to every robot of the scoring team, -w to the other team.
   // Shaping (all 0 by default), per tick, per robot:
   double goal_reward = 1;
@@ -99,6 +107,10 @@ struct CodeballOptions {
     v.value("end_on_goal", end_on_goal, "a goal ends the episode (training mode; the rules play on)");
     v.value("observe_score_time", observe_score_time,
             "observations carry the score and the time left (false: those entries read 0)");
+    v.value("observe_teammates", observe_teammates, -1, constants::MAX_TEAM_SIZE - 1,
+            "teammate slots in the observation (-1: every teammate; fewer: nearest to the ball; more: zero slots)");
+    v.value("observe_opponents", observe_opponents, -1, constants::MAX_TEAM_SIZE,
+            "opponent slots in the observation (-1: every opponent; fewer: nearest to the ball; more: zero slots)");
     v.value("goal_reward", goal_reward, 0.0, 1000.0, "reward per goal: +w to the scoring team, -w to the other");
     v.value("ball_to_goal_reward", ball_to_goal_reward, -10.0, 10.0,
             "shaping: weight on ball velocity toward the opponent goal / 100, per tick");
@@ -143,6 +155,8 @@ class CodeballEnv final : public Env {
 
  private:
   void finish_step(const TickEvents& ev, const Ball& ball_before, StepView out);
+  int teammate_slots() const;
+  int opponent_slots() const;
   bool shaped() const;
 
   CodeballOptions options_;

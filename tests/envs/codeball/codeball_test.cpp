@@ -571,6 +571,61 @@ TEST(Codeball, AMirroredStateGivesTheMirroredObservation) {
   }
 }
 
+// observe_teammates / observe_opponents: fewer slots keep the robots nearest to the ball,
+// more slots add zeros; everything else in the row is the default layout's.
+TEST(Codeball, ObservationSlotsKeepTheNearestRobotsOrPadWithZeros) {
+  CodeballOptions full;
+  full.team_size = 3;
+  CodeballOptions few = full;
+  few.observe_teammates = 1;
+  few.observe_opponents = 1;
+  Harness a(full), b(few);
+  a.reset(9);
+  b.reset(9);
+  GameState s = a.s();
+  Rng rng(3);
+  for (int i = 0; i < 6; ++i) s.robots[static_cast<size_t>(i)].position = {rng.uniform(-25, 25), 1, rng.uniform(-35, 35)};
+  s.ball.position = {0, 3, 0};
+  // Robot 2 (team 0) and robot 5 (team 1) are the nearest of their teams to the ball.
+  s.robots[2].position = {1, 1, -2};
+  s.robots[5].position = {-1, 1, 3};
+  a.env.set_state(s);
+  b.env.set_state(s);
+  a.env.observe(a.obs.data());
+  b.env.observe(b.obs.data());
+  const auto da = static_cast<size_t>(a.env.spec().obs_dim()), db = static_cast<size_t>(b.env.spec().obs_dim());
+  ASSERT_EQ(da, 33u + 8 * 5);
+  ASSERT_EQ(db, 33u + 8 * 2);
+  // Agent 0: teammates 1, 2 (id order) and opponents nearest first in the full row.
+  const float* fa = a.obs.data();
+  const float* fb = b.obs.data();
+  for (size_t k = 0; k < 21; ++k) EXPECT_EQ(fb[k], fa[k]) << "self and ball, entry " << k;
+  for (size_t k = 0; k < 8; ++k) EXPECT_EQ(fb[21 + k], fa[21 + 8 + k]) << "the nearer teammate (robot 2), entry " << k;
+  for (size_t k = 0; k < 8; ++k) EXPECT_EQ(fb[29 + k], fa[37 + k]) << "the nearest opponent (robot 5), entry " << k;
+  for (size_t k = 0; k < 12; ++k) EXPECT_EQ(fb[37 + k], fa[61 + k]) << "packs, score, time, entry " << k;
+  EXPECT_NEAR(fb[29], -1.0f / 30, 1e-6) << "robot 5's x, in team 0's frame";
+
+  // Padding: a 1v1 game observed with a 2v2 layout has one zero teammate slot and one zero
+  // opponent slot after the real opponent.
+  CodeballOptions pad = one_v_one(100);
+  pad.observe_teammates = 1;
+  pad.observe_opponents = 2;
+  Harness c(one_v_one(100)), d(pad);
+  c.reset(4);
+  d.reset(4);
+  const auto dc = static_cast<size_t>(c.env.spec().obs_dim()), dd = static_cast<size_t>(d.env.spec().obs_dim());
+  ASSERT_EQ(dd, dc + 16);
+  for (int i = 0; i < 2; ++i) {
+    const float* rc = c.obs.data() + i * dc;
+    const float* rd = d.obs.data() + i * dd;
+    for (size_t k = 0; k < 21; ++k) EXPECT_EQ(rd[k], rc[k]);
+    for (size_t k = 0; k < 8; ++k) EXPECT_EQ(rd[21 + k], 0.0f) << "zero teammate slot";
+    for (size_t k = 0; k < 8; ++k) EXPECT_EQ(rd[29 + k], rc[21 + k]) << "the opponent";
+    for (size_t k = 0; k < 8; ++k) EXPECT_EQ(rd[37 + k], 0.0f) << "zero opponent slot";
+    for (size_t k = 0; k < 12; ++k) EXPECT_EQ(rd[45 + k], rc[29 + k]);
+  }
+}
+
 TEST(Codeball, DecisionTicksHoldTheActionBetweenDecisionsAndSurviveASnapshot) {
   CodeballOptions o = one_v_one(20);
   o.action_mode = "discrete";
