@@ -48,7 +48,10 @@ class Canvas {
   }
   // Text through stb_easy_font's quads, scaled up.
   void text(double x, double y, const std::string& s, Rgb c, int scale = 2) {
-    std::vector<char> buf(s.size() * 300 + 64);
+    // stb_easy_font writes 64 bytes per quad and stops when the buffer is full; a glyph
+    // such as '8' or 'M' takes up to 13 quads, so 300 bytes a character cut labels short
+    // ("18.8M" drew as "18.8!").
+    std::vector<char> buf(s.size() * 16 * 64 + 64);
     const int quads =
         stb_easy_font_print(0, 0, const_cast<char*>(s.c_str()), nullptr, buf.data(), static_cast<int>(buf.size()));
     const auto* v = reinterpret_cast<const float*>(buf.data());  // 4 vertices of x, y, z, color per quad
@@ -110,7 +113,7 @@ void panel(Canvas& cv, int px, int py, int pw, int ph, const std::string& title,
   for (int k = 0; k <= 4; ++k) {
     const double yv = y0 + (y1 - y0) * k / 4, xv = x0 + (x1 - x0) * k / 4;
     cv.line(l, Y(yv), r, Y(yv), grid, 1);
-    cv.text(l - 8 - Canvas::text_width(tick_label(yv)), Y(yv) - 6, tick_label(yv), axis);
+    cv.text(std::max(2, l - 8 - Canvas::text_width(tick_label(yv))), Y(yv) - 6, tick_label(yv), axis);
     const double half = Canvas::text_width(tick_label(xv)) / 2.0;
     cv.text(std::min(X(xv) - half, px + pw - 4 - 2 * half), b + 8, tick_label(xv), axis);
   }
