@@ -584,7 +584,8 @@ TEST(Codeball, ObservationSlotsKeepTheNearestRobotsOrPadWithZeros) {
   b.reset(9);
   GameState s = a.s();
   Rng rng(3);
-  for (int i = 0; i < 6; ++i) s.robots[static_cast<size_t>(i)].position = {rng.uniform(-25, 25), 1, rng.uniform(-35, 35)};
+  for (int i = 0; i < 6; ++i)
+    s.robots[static_cast<size_t>(i)].position = {rng.uniform(-25, 25), 1, rng.uniform(-35, 35)};
   s.ball.position = {0, 3, 0};
   // Robot 2 (team 0) and robot 5 (team 1) are the nearest of their teams to the ball.
   s.robots[2].position = {1, 1, -2};
