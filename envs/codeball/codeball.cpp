@@ -167,6 +167,7 @@ void CodeballEnv::finish_step(const TickEvents& ev, const Ball& ball_before, Ste
   }
   if (shaped()) {
     const Ball& ball = state_.ball;
+    std::array<double, 2 * MAX_TEAM_SIZE> own{};
     for (int i = 0; i < n; ++i) {
       const Robot& r = state_.robots[static_cast<size_t>(i)];
       const double m = mirror(r.team);
@@ -181,6 +182,18 @@ void CodeballEnv::finish_step(const TickEvents& ev, const Ball& ball_before, Ste
       if (options_.save_reward != 0 && r.touched_ball && m * ball_before.position.z < 0 &&
           m * ball_before.velocity.z < -1 && m * ball.velocity.z > 0)
         shaped += options_.save_reward;
+      own[static_cast<size_t>(i)] = shaped;
+    }
+    const double t = options_.team_spirit;
+    const int ts = options_.team_size;
+    for (int i = 0; i < n; ++i) {
+      double shaped = own[static_cast<size_t>(i)];
+      if (t > 0) {
+        const int first = state_.robots[static_cast<size_t>(i)].team * ts;
+        double team = 0;
+        for (int j = first; j < first + ts; ++j) team += own[static_cast<size_t>(j)];
+        shaped = (1 - t) * shaped + t * team / ts;
+      }
       out.reward[i] += static_cast<float>(shaped);
     }
   }

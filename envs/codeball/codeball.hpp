@@ -89,6 +89,10 @@ struct CodeballOptions {
   double player_to_ball_reward = 0;  // x robot velocity toward the ball / 30 (units/s), in [-1, 1]
   double save_reward = 0;            // x 1 when the robot hits a ball that was heading into its own half
                                      // toward its goal, and the ball leaves the hit moving away from it
+  // Team spirit (OpenAI Five's): each robot's shaping becomes (1 - t) x its own + t x its
+  // team's mean, so with t > 0 a robot is paid for its teammate's play too. Goals are
+  // team rewards already; 0 keeps every robot's own shaping.
+  double team_spirit = 0;
 
   void visit(OptionVisitor& v) {
     static constexpr std::string_view kModes[] = {"continuous", "discrete"};
@@ -121,6 +125,8 @@ struct CodeballOptions {
             "shaping: weight on the robot's velocity toward the ball / 30, per tick");
     v.value("save_reward", save_reward, -100.0, 100.0,
             "shaping: reward for a hit that turns a ball heading at the own goal away from it");
+    v.value("team_spirit", team_spirit, 0.0, 1.0,
+            "shaping: each robot gets (1 - t) x its own shaping + t x its team's mean (0: its own)");
   }
 };
 

@@ -79,7 +79,7 @@ void Trainer::advantages(const Rollout& ro, const torch::Tensor& returns, double
     }
     return;
   }
-  const int G = cfg_.grpo.groups;
+  const int64_t G = im.baseline_groups;
   const auto kind = parse_advantage(cfg_.grpo.advantage);
   torch::Tensor keep;
   const auto row_adv = group_advantages(returns, im.row_group_t, G, kind, &keep);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <numeric>
@@ -75,6 +76,8 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
 
   seat_learners();
   policy_ = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == Algo::ppo);
+  if (!cfg_.init_new_inputs.empty() && cfg_.init_checkpoint.empty())
+    throw ConfigError("init_new_inputs: names the inputs init_checkpoint lacks, but no init_checkpoint is set");
   if (!cfg_.init_checkpoint.empty()) init_from(cfg_.init_checkpoint);
   policy_->to(im.device);
   // Every rank starts from rank 0's parameters (the same seed gives the same ones; the
@@ -98,21 +101,27 @@ Trainer::~Trainer() = default;
 void Trainer::seat_learners() {
   auto& im = *impl_;
   const int A = im.spec.num_agents;
+  // seat_baseline: the rows of group g's k-th learner agent (seat k) form baseline group
+  // g x seats + k.
+  int seats = 1;
+  for (int t = 0; t < im.spec.num_teams; ++t) seats = std::max(seats, static_cast<int>(im.spec.team_agents(t).size()));
   std::vector<int64_t> groups;
   for (int g = 0; g < cfg_.grpo.groups; ++g) {
     const int side = g % im.spec.num_teams;
     im.group_side.push_back(side);
     for (int k = 0; k < cfg_.grpo.group_size; ++k) {
       const int e = g * cfg_.grpo.group_size + k;
+      int seat = 0;
       for (int a : im.spec.team_agents(side)) {
         im.learner_rows.push_back(static_cast<int64_t>(e) * A + a);
         im.row_env.push_back(e);
-        groups.push_back(g);
+        groups.push_back(cfg_.grpo.seat_baseline ? static_cast<int64_t>(g) * seats + seat++ : g);
       }
     }
   }
   im.learner_rows_t = torch::tensor(im.learner_rows, torch::kLong);
   im.row_group_t = torch::tensor(groups, torch::kLong);
+  im.baseline_groups = cfg_.grpo.seat_baseline ? static_cast<int64_t>(cfg_.grpo.groups) * seats : cfg_.grpo.groups;
 }
 
 // Muon gets exactly the matrices the network names as hidden; everything else is AdamW's.
@@ -139,6 +148,44 @@ void Trainer::make_optimizer() {
   im.opt = std::make_unique<optim::HybridOptimizer>(policy_->named_parameters(), ho);
 }
 
+namespace {
+
+// "21-28,37" -> {21..28, 37}, sorted and checked against the observation size.
+std::vector<int64_t> parse_columns(const std::string& text, int64_t dim) {
+  std::vector<int64_t> cols;
+  size_t at = 0;
+  while (at <= text.size()) {
+    const size_t end = std::min(text.find(',', at), text.size());
+    const std::string part = text.substr(at, end - at);
+    const size_t dash = part.find('-');
+    auto number = [](std::string_view t, int64_t& v) {
+      while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+      while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+      const auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+      return !t.empty() && r.ec == std::errc() && r.ptr == t.data() + t.size();
+    };
+    int64_t lo = -1, hi = -1;
+    const std::string_view whole(part);
+    const bool ok = dash == std::string::npos ? number(whole, lo) && number(whole, hi)
+                                              : number(whole.substr(0, dash), lo) && number(whole.substr(dash + 1), hi);
+    if (!ok || lo < 0 || hi < lo || hi >= dim)
+      throw ConfigError(
+          fmt::format("init_new_inputs: '{}' is not a column range within the observation's {} floats "
+                      "(expected e.g. \"21-28,37-44\", 0-based, inclusive)",
+                      part, dim));
+    for (int64_t c = lo; c <= hi; ++c) cols.push_back(c);
+    at = end + 1;
+  }
+  std::sort(cols.begin(), cols.end());
+  if (std::adjacent_find(cols.begin(), cols.end()) != cols.end())
+    throw ConfigError(fmt::format("init_new_inputs: '{}' names a column twice", text));
+  if (static_cast<int64_t>(cols.size()) >= dim)
+    throw ConfigError(fmt::format("init_new_inputs: '{}' leaves no column the checkpoint saw", text));
+  return cols;
+}
+
+}  // namespace
+
 void Trainer::init_from(const std::string& path) {
   LoadedCheckpoint ck;
   try {
@@ -149,11 +196,22 @@ void Trainer::init_from(const std::string& path) {
   if (ck.meta.env != cfg_.env)
     throw ConfigError(
         fmt::format("init_checkpoint: '{}' was trained on '{}', this run is '{}'", path, ck.meta.env, cfg_.env));
-  if (ck.meta.obs_dim != impl_->obs_dim)
-    throw ConfigError(
-        fmt::format("init_checkpoint: '{}' takes observations of {} floats, this game gives {} (other game "
-                    "options?)",
-                    path, ck.meta.obs_dim, impl_->obs_dim));
+  const int64_t D = impl_->obs_dim;
+  // Which of this game's observation columns the checkpoint saw (init_new_inputs: not these).
+  std::vector<int64_t> old_cols;
+  if (!cfg_.init_new_inputs.empty()) {
+    if (cfg_.network.arch != "mlp")
+      throw ConfigError("init_new_inputs: needs network.arch mlp (the entity encoder reads fixed-size entities)");
+    const auto fresh = parse_columns(cfg_.init_new_inputs, D);
+    for (int64_t c = 0; c < D; ++c)
+      if (!std::binary_search(fresh.begin(), fresh.end(), c)) old_cols.push_back(c);
+  }
+  const int64_t seen = old_cols.empty() ? D : static_cast<int64_t>(old_cols.size());
+  if (ck.meta.obs_dim != seen)
+    throw ConfigError(fmt::format(
+        "init_checkpoint: '{}' takes observations of {} floats, this game gives {}{} (other game options?{})", path,
+        ck.meta.obs_dim, D, old_cols.empty() ? "" : fmt::format(", {} of them not in init_new_inputs", seen),
+        old_cols.empty() ? " init_new_inputs names the columns the checkpoint lacks" : ""));
   // Every parameter comes from the checkpoint, with its shape; only a value head the
   // checkpoint lacks (a GRPO policy fine-tuned with PPO) starts fresh.
   torch::NoGradGuard no_grad;
@@ -167,6 +225,13 @@ void Trainer::init_from(const std::string& path) {
                       "{} x {} {})",
                       path, p.key(), ck.meta.network.layers, ck.meta.network.hidden, ck.meta.network.arch));
     }
+    if (!old_cols.empty() && q->dim() == 2 && p.value().dim() == 2 && q->size(0) == p.value().size(0) &&
+        q->size(1) == seen && p.value().size(1) == D) {
+      // An input layer: the checkpoint's columns where they were, zeros for the new inputs.
+      p.value().zero_();
+      p.value().index_copy_(1, torch::tensor(old_cols, torch::kLong).to(p.value().device()), q->to(p.value().device()));
+      continue;
+    }
     if (!q->sizes().equals(p.value().sizes()))
       throw ConfigError(
           fmt::format("init_checkpoint: parameter '{}' is {} in '{}' but {} here (another network or "
@@ -178,6 +243,12 @@ void Trainer::init_from(const std::string& path) {
 
 int64_t Trainer::decision_every() const {
   return std::lcm<int64_t>(std::max(1, impl_->spec.decision_interval), std::max(1, cfg_.hold_ticks));
+}
+
+std::vector<int64_t> Trainer::learner_rows() const { return impl_->learner_rows; }
+std::vector<int64_t> Trainer::baseline_groups() const {
+  const auto& t = impl_->row_group_t;
+  return {t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel()};
 }
 
 int Trainer::rank() const { return dist_->rank(); }

@@ -679,6 +679,38 @@ TEST(Codeball, EndOnGoalTerminatesAtTheFirstGoalWithTheGoalReward) {
   EXPECT_EQ(h.env.result().winner, 0);
 }
 
+// team_spirit t: each robot's shaping is (1 - t) x its own + t x its team's mean; at 1
+// teammates share one reward. Goals stay team rewards.
+TEST(Codeball, TeamSpiritMixesEachRobotsShapingWithItsTeamsMean) {
+  std::vector<float> own;
+  for (const double t : {0.0, 0.25, 1.0}) {
+    CodeballOptions o;
+    o.team_size = 2;
+    o.deterministic = true;
+    o.player_to_ball_reward = 1;
+    o.touch_reward = 0.5;
+    o.team_spirit = t;
+    Harness h(o);
+    h.reset(7);
+    for (int tick = 0; tick < 30; ++tick) {
+      // Robots 0 and 2 run at +z, robots 1 and 3 at -z: toward and away from the ball.
+      for (int i = 0; i < 4; ++i) h.act[static_cast<size_t>(i)].target_velocity = {0, 0, i % 2 ? -30.0 : 30.0};
+      h.step();
+    }
+    if (t == 0) {
+      own = h.rew;
+      EXPECT_GT(std::abs(own[0] - own[1]), 0.1f) << "teammates' own shaping differs";
+      continue;
+    }
+    for (int i = 0; i < 4; ++i) {
+      const int first = i < 2 ? 0 : 2;
+      const float team = (own[static_cast<size_t>(first)] + own[static_cast<size_t>(first + 1)]) / 2;
+      EXPECT_NEAR(h.rew[static_cast<size_t>(i)], (1 - t) * own[static_cast<size_t>(i)] + t * team, 1e-5)
+          << "robot " << i << ", team_spirit " << t;
+    }
+  }
+}
+
 TEST(Codeball, ShapingTermsRewardRunningAtTheBallAndSaves) {
   CodeballOptions o = one_v_one(100);
   o.player_to_ball_reward = 1;

@@ -491,5 +491,113 @@ TEST(Trainer, InitCheckpointStartsFromAnotherRunsWeightsAndRefusesMisfits) {
   fs::remove_all(dir);
 }
 
+// init_new_inputs: a 1v1 Codeball policy starts a 2v2 run whose observation adds a
+// teammate slot and a second opponent slot. The input layers get zero weights for the new
+// columns, so the wider policy acts exactly as the checkpoint's on the columns it knew.
+TEST(Trainer, InitNewInputsWidensTheInputLayerWithZeroWeights) {
+  const auto codeball = [](const std::string& dir, const std::string& game) {
+    ConfigTree t =
+        ConfigTree::from_string("game: {microticks: 5, max_ticks: 20, action_mode: discrete, " + game + "}" + R"(
+env: codeball
+threads: 1
+algo: ppo
+epochs: 1
+minibatches: 1
+network: {hidden: 16, layers: 2}
+grpo: {groups: 2, group_size: 2}
+opponents: {bots: random}
+eval: {every: 0, matches: 2, replays: 0, opponent: random}
+)",
+                                "test config");
+    t.apply_override("run_dir=" + dir);
+    return bind_options<TrainConfig>(t);
+  };
+  const auto dir = temp_dir("widen_src");
+  auto src = Trainer::create(codeball(dir, "team_size: 1"));
+  const auto ckpt = (fs::path(dir) / "src.pt").string();
+  src->save(ckpt);
+
+  const auto dir2 = temp_dir("widen_dst");
+  auto cfg = codeball(dir2, "team_size: 2, observe_teammates: 1, observe_opponents: 2");
+  cfg.seed = 99;
+  cfg.init_checkpoint = ckpt;
+  cfg.init_new_inputs = "21-28, 37-44";
+  auto dst = Trainer::create(cfg);
+  {
+    std::vector<int64_t> old_cols;
+    for (int64_t c = 0; c < 57; ++c)
+      if (!(c >= 21 && c <= 28) && !(c >= 37 && c <= 44)) old_cols.push_back(c);
+    ASSERT_EQ(old_cols.size(), 41u);
+    torch::manual_seed(5);
+    torch::NoGradGuard no_grad;
+    const auto x = torch::randn({6, 57});
+    const auto narrow = x.index_select(1, torch::tensor(old_cols, torch::kLong));
+    EXPECT_TRUE(torch::allclose(dst->policy()->forward(x), src->policy()->forward(narrow), 1e-5, 1e-6));
+    EXPECT_TRUE(torch::allclose(dst->policy()->value(x), src->policy()->value(narrow), 1e-5, 1e-6))
+        << "the value head's input layer is widened too";
+  }
+  {
+    // The new inputs now reach the policy once their weights move: one update gives them
+    // a gradient.
+    dst->update();
+    torch::NoGradGuard no_grad;
+    int widened = 0;
+    for (const auto& p : dst->policy()->named_parameters())
+      if (p.value().dim() == 2 && p.value().size(1) == 57) {
+        ++widened;
+        EXPECT_GT(p.value().narrow(1, 21, 8).abs().sum().item<double>(), 0) << p.key() << ": teammate columns";
+      }
+    EXPECT_EQ(widened, 2) << "the policy's and the value head's input layers";
+  }
+  fs::remove_all(dir2);
+
+  // Misfits are refused, naming the key.
+  const std::pair<const char*, const char*> bad[] = {
+      {"21-28", "init_checkpoint"},         // 49 known columns, the checkpoint has 41
+      {"21-28,37-60", "init_new_inputs"},   // past the observation's end
+      {"21-28,37-x", "init_new_inputs"},    // not a number
+      {"21-28,28-35", "init_new_inputs"}};  // a column twice
+  for (const auto& [text, key] : bad) {
+    cfg.init_new_inputs = text;
+    try {
+      Trainer::create(cfg);
+      ADD_FAILURE() << "init_new_inputs '" << text << "' was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(key)) << text;
+    }
+  }
+  cfg.init_new_inputs = "21-28,37-44";
+  cfg.init_checkpoint.clear();
+  EXPECT_THROW(Trainer::create(cfg), ConfigError) << "init_new_inputs without init_checkpoint";
+  fs::remove_all(dir2);
+  fs::remove_all(dir);
+}
+
+// grpo.seat_baseline: in a team game each seat of a group is a baseline group of its own.
+TEST(Trainer, SeatBaselineGivesEachSeatOfAGroupItsOwnBaseline) {
+  const auto dir = temp_dir("seats");
+  auto cfg = small_config(dir);
+  cfg.opponents.enabled = false;
+  ConfigTree g = ConfigTree::from_string("{team_size: 2, max_ticks: 40, target_score: 2, approach_reward: 0.1}", "g");
+  cfg.game = g;
+  for (const bool per_seat : {false, true}) {
+    cfg.grpo.seat_baseline = per_seat;
+    auto t = Trainer::create(cfg);
+    const auto rows = t->learner_rows();
+    const auto groups = t->baseline_groups();
+    ASSERT_EQ(rows.size(), 2u * 4 * 2);  // groups x games x seats
+    ASSERT_EQ(groups.size(), rows.size());
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const int64_t group = static_cast<int64_t>(r) / 8, seat = static_cast<int64_t>(r) % 2;
+      const int64_t env = static_cast<int64_t>(r) / 2, side = group % 2;
+      EXPECT_EQ(rows[r], env * 4 + side * 2 + seat) << "row " << r;
+      EXPECT_EQ(groups[r], per_seat ? group * 2 + seat : group) << "row " << r;
+    }
+    const auto st = t->update();
+    EXPECT_TRUE(std::isfinite(st.loss));
+    fs::remove_all(dir);
+  }
+}
+
 }  // namespace
 }  // namespace ludus::rl

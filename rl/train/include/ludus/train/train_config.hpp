@@ -65,6 +65,7 @@ struct GrpoConfig {
   std::string advantage = "std";
   Baseline baseline = Baseline::rollout;  // rollout: one advantage per rollout; step: group return-to-go per step
   double gamma = 1.0;                     // step baseline: discount of the return-to-go, per decision
+  bool seat_baseline = false;             // team games: one baseline per group and seat (robot 0, 1, ...)
   bool batch_scale = false;               // divide the advantages by their RMS over the batch
   bool length_norm = false;               // true: GRPO's per-rollout 1/|o_i|; false: per-sample mean (Dr. GRPO / DAPO)
   bool drop_degenerate = true;            // drop groups whose rollouts all got the same return
@@ -87,6 +88,9 @@ struct GrpoConfig {
     v.value(
         "gamma", gamma, 0.0, 1.0,
         "baseline step: discount per decision of the return-to-go (1: undiscounted; 0.98 looks ~50 decisions ahead)");
+    v.value("seat_baseline", seat_baseline,
+            "team games: each seat of the learner's team (its first agent, second, ...) gets its own group "
+            "baseline, so the seats' different starts and roles are not taken for good or bad actions");
     v.value("batch_scale", batch_scale,
             "divide advantages by their RMS over the whole batch (one scale per update; keeps relative sizes)");
     v.value("length_norm", length_norm, "average per rollout first (GRPO) instead of per sample");
@@ -209,6 +213,7 @@ struct TrainConfig {
   int max_bad_updates = 5;
   std::string run_dir;
   std::string init_checkpoint;  // start from this checkpoint's weights (fresh optimizer state)
+  std::string init_new_inputs;  // observation columns the init checkpoint lacks ("21-28,37-44"): zero weights
   NetworkOptions network;
   OptimConfig optim;
   GrpoConfig grpo;
@@ -245,6 +250,10 @@ struct TrainConfig {
     v.value("init_checkpoint", init_checkpoint, {},
             "start from this checkpoint's weights (same game, observation size, actions and network; the optimizer "
             "starts fresh): fine-tune another run's policy");
+    v.value("init_new_inputs", init_new_inputs, {},
+            "observation columns (0-based, inclusive ranges, e.g. \"21-28,37-44\") that init_checkpoint's network "
+            "did not see: its input layers get zero weights for them, so the policy starts as the checkpoint's and "
+            "learns to use the new inputs (a 1v1 policy given its teammate's and second opponent's slots)");
     v.section(
         "network", [&](OptionVisitor& s) { network.visit(s); }, "policy network");
     v.section(

@@ -88,6 +88,10 @@ class Trainer {
   int64_t samples_done() const { return samples_; }  // over all ranks
   // Ticks between the learner's decisions: lcm of the game's decision_interval and hold_ticks.
   int64_t decision_every() const;
+  // The learner's rows (env x num_agents + agent, group by group) and the GRPO baseline
+  // group of each: its group, or with grpo.seat_baseline its group and seat.
+  std::vector<int64_t> learner_rows() const;
+  std::vector<int64_t> baseline_groups() const;
   int rank() const;
   int world_size() const;
   bool is_main() const { return rank() == 0; }
