@@ -121,7 +121,7 @@ void Trainer::seat_learners() {
   }
   im.learner_rows_t = torch::tensor(im.learner_rows, torch::kLong);
   im.row_group_t = torch::tensor(groups, torch::kLong);
-  im.baseline_groups = cfg_.grpo.seat_baseline ? static_cast<int64_t>(cfg_.grpo.groups) * seats : cfg_.grpo.groups;
+  im.baseline_groups = *std::max_element(groups.begin(), groups.end()) + 1;
 }
 
 // Muon gets exactly the matrices the network names as hidden; everything else is AdamW's.

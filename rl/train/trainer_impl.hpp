@@ -66,7 +66,7 @@ struct Trainer::Impl {
   // Learner rows (env * num_agents + agent) and their group and env.
   std::vector<int64_t> learner_rows;
   torch::Tensor learner_rows_t, row_group_t;
-  int64_t baseline_groups = 0;  // groups of row_group_t: grpo.groups, x seats with grpo.seat_baseline
+  int64_t baseline_groups = 0;  // number of groups in row_group_t (x seats with grpo.seat_baseline)
   std::vector<int> row_env;
   std::vector<int> group_side;
   std::unique_ptr<optim::HybridOptimizer> opt;
