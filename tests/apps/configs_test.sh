@@ -9,28 +9,35 @@ work=$3
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 source "$here/check.sh"
 
-# A second-stage config starts from a first stage's checkpoint (init_checkpoint) and names
-# its first stage on a `# stage 1: configs/NAME.yaml` line: a one-update run of that config
-# stands in for it, so the check also proves that the two stages' networks fit.
+# A later-stage config starts from an earlier stage's checkpoint (init_checkpoint) and
+# names that stage on a `# stage 1: configs/NAME.yaml` line: a one-update run of that
+# config stands in for it (itself started from a one-update run of its own stage 1 when it
+# is a later stage too), so the check also proves that the stages' networks fit.
 stage1_of() { sed -n 's/^# stage 1: configs\/\([a-z0-9-]*\)\.yaml.*/\1/p' "$1" | head -1; }
+# init_args CONFIG [DEPTH]: sets $init to the --set that stands in for CONFIG's
+# init_checkpoint (empty when it has none); returns 1 after counting a failure.
+init_args() {
+  local cfg=$1 depth=${2:-0} first
+  init=()
+  grep -q '^init_checkpoint:' "$cfg" || return 0
+  first=$(stage1_of "$cfg")
+  if [ -z "$first" ] || [ ! -f "$src/configs/$first.yaml" ] || [ "$depth" -gt 4 ]; then
+    echo "FAIL stage1-named: $(basename "$cfg") has init_checkpoint but no '# stage 1: configs/NAME.yaml' line (or a cycle)"
+    fails=$((fails + 1))
+    return 1
+  fi
+  if [ ! -e "stage1-$first" ]; then
+    init_args "$src/configs/$first.yaml" $((depth + 1)) || return 1
+    "$ludus" train -q --config "$src/configs/$first.yaml" --set run_dir="stage1-$first" --set total_steps=1 \
+      --set grpo.groups=1 --set grpo.group_size=2 --set game.max_ticks=120 --set eval.matches=1 \
+      --set eval.set= --set time_budget_minutes=0 "${init[@]}" > "stage1-$first.log" 2>&1 ||
+      { echo "FAIL stage1-$first: $(tail -3 "stage1-$first.log")"; fails=$((fails + 1)); return 1; }
+  fi
+  init=(--set "init_checkpoint=stage1-$first/checkpoints/ckpt_0000001.pt")
+}
 n=0
 for cfg in "$src"/configs/*.yaml; do
-  init=()
-  if grep -q '^init_checkpoint:' "$cfg"; then
-    first=$(stage1_of "$cfg")
-    if [ -z "$first" ] || [ ! -f "$src/configs/$first.yaml" ]; then
-      echo "FAIL stage1-named: $(basename "$cfg") has init_checkpoint but no '# stage 1: configs/NAME.yaml' line"
-      fails=$((fails + 1))
-      continue
-    fi
-    if [ ! -e "stage1-$first" ]; then
-      "$ludus" train -q --config "$src/configs/$first.yaml" --set run_dir="stage1-$first" --set total_steps=1 \
-        --set grpo.groups=1 --set grpo.group_size=2 --set game.max_ticks=120 --set eval.matches=1 \
-        --set eval.set= --set time_budget_minutes=0 > "stage1-$first.log" 2>&1 ||
-        { echo "FAIL stage1-$first: $(tail -3 "stage1-$first.log")"; fails=$((fails + 1)); }
-    fi
-    init=(--set "init_checkpoint=stage1-$first/checkpoints/ckpt_0000001.pt")
-  fi
+  init_args "$cfg" || continue
   check "check-$(basename "$cfg" .yaml)" 0 '^config OK: ' -- "$ludus" train --config "$cfg" --check "${init[@]}"
   n=$((n + 1))
 done
