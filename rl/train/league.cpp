@@ -122,11 +122,11 @@ Trainer::Seating Trainer::seat_opponents(std::vector<std::string> group_opponent
 }
 
 // Opponent networks act at decisions too (batched); their actions are held.
-void Trainer::act_opponent_nets(Seating& seats) {
+void Trainer::act_opponent_nets(Seating& seats, const PolicyNet& net_of_learner, Rng& rng) {
   auto& im = *impl_;
   const int A = im.spec.num_agents;
   const int64_t AD = im.adim;
-  const auto& head = policy_->head();
+  const auto& head = net_of_learner->head();
   const auto all_obs = im.obs_view();
   float* vec_act = im.vec->actions();
   for (const auto& [name, envs] : seats.net_groups) {
@@ -138,7 +138,7 @@ void Trainer::act_opponent_nets(Seating& seats) {
     const auto o = net->forward(all_obs.index_select(0, rt).to(im.device)).to(torch::kCPU);
     std::vector<float> oa(rows.size() * static_cast<size_t>(AD)), oe(oa.size());
     const auto ls = net->log_std().defined() ? net->log_std().detach().to(torch::kCPU) : torch::Tensor();
-    head.sample(o, ls, im.rng, /*greedy=*/false, oa.data(), oe.data());
+    head.sample(o, ls, rng, /*greedy=*/false, oa.data(), oe.data());
     for (size_t k = 0; k < rows.size(); ++k) std::copy_n(oe.data() + k * AD, AD, vec_act + rows[k] * AD);
   }
 }

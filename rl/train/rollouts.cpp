@@ -68,7 +68,31 @@ void Trainer::branch_group(int g, uint64_t seed) {
 
 // Plays the update's games: the learner decides at its decision ticks (a row per
 // learner agent), opponents act, and each decision's ticks are stepped on the env workers.
-Trainer::Rollout Trainer::collect(Seating& seats, double kick) {
+Trainer::Collection Trainer::prepare_collection() {
+  Collection c;
+  c.kick = cfg_.kickstart.weight(samples_);
+  auto opponents = choose_opponents();
+  const auto seeds = start_games();
+  c.seats = seat_opponents(std::move(opponents), seeds, c.kick);
+  if (cfg_.overlap && c.seats.nets.count("self")) c.seats.nets.insert_or_assign("self", impl_->actor);
+  return c;
+}
+
+void Trainer::run_collection(Collection& c, PolicyNet& net, Rng& rng) {
+  auto& im = *impl_;
+  const auto t0 = std::chrono::steady_clock::now();
+  c.ro = collect(c.seats, c.kick, net, rng);
+  if (cfg_.grpo.start == GroupStart::carry)
+    for (int g = 0; g < cfg_.grpo.groups; ++g) {
+      auto& snap = im.carry[static_cast<size_t>(g)];
+      snap.clear();
+      if (!c.ro.done[static_cast<size_t>(g * cfg_.grpo.group_size)])
+        im.vec->env(g * cfg_.grpo.group_size).save_state(snap);
+    }
+  c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+Trainer::Rollout Trainer::collect(Seating& seats, double kick, PolicyNet& net, Rng& rng) {
   auto& im = *impl_;
   const int N = im.num_envs;
   const int64_t R = static_cast<int64_t>(im.learner_rows.size()), AD = im.adim;
@@ -92,24 +116,24 @@ Trainer::Rollout Trainer::collect(Seating& seats, double kick) {
   ro.acts.resize(static_cast<size_t>(R * AD)), ro.env_acts.resize(static_cast<size_t>(R * AD));
   {
     torch::NoGradGuard no_grad;
-    policy_->eval();
-    const auto log_std = policy_->log_std();
+    net->eval();
+    const auto log_std = net->log_std();
     if (log_std.defined()) ro.log_std_cpu = log_std.detach().to(torch::kCPU);
     for (int64_t t = 0; t < T; ++t) {
       if (std::all_of(ro.done.begin(), ro.done.end(), [](uint8_t d) { return d != 0; })) break;
       ro.steps = t + 1;
-      act_learner(t, ro, seats, kick);
-      act_opponent_nets(seats);
-      play_decision(t, std::min(every, ticks - ro.tick), ro, seats);
+      act_learner(t, ro, seats, kick, net, rng);
+      act_opponent_nets(seats, net, rng);
+      play_decision(t, std::min(every, ticks - ro.tick), ro, seats, net);
     }
     // Rollouts cut by rollout_ticks bootstrap from the state they stopped in.
     if (ppo && ro.steps > 0) {
       const auto v_last =
-          policy_->value(im.obs_view().index_select(0, im.learner_rows_t).to(im.device)).to(torch::kCPU);
+          net->value(im.obs_view().index_select(0, im.learner_rows_t).to(im.device)).to(torch::kCPU);
       for (int64_t r = 0; r < R; ++r)
         if (!ro.done[static_cast<size_t>(im.row_env[static_cast<size_t>(r)])]) ro.boot[ro.steps - 1][r] = v_last[r];
     }
-    policy_->train();
+    net->train();
   }
   for (auto* buf : {&ro.obs, &ro.act, &ro.logp, &ro.ref, &ro.rew, &ro.alive, &ro.term, &ro.boot, &ro.val, &ro.teach})
     if (buf->defined()) *buf = buf->narrow(0, 0, ro.steps);
@@ -118,13 +142,13 @@ Trainer::Rollout Trainer::collect(Seating& seats, double kick) {
 
 // Decision t of the learner: observations, the teacher's actions, sampled actions and
 // their log-probabilities (and the reference's and the value for KL and PPO).
-void Trainer::act_learner(int64_t t, Rollout& ro, Seating& seats, double kick) {
+void Trainer::act_learner(int64_t t, Rollout& ro, Seating& seats, double kick, PolicyNet& net, Rng& rng) {
   auto& im = *impl_;
   const int N = im.num_envs, A = im.spec.num_agents;
   const int64_t R = static_cast<int64_t>(im.learner_rows.size()), D = im.obs_dim, AD = im.adim;
   auto f32 = torch::TensorOptions().dtype(torch::kFloat);
-  const auto& head = policy_->head();
-  const auto log_std_dev = policy_->log_std();
+  const auto& head = net->head();
+  const auto log_std_dev = net->log_std();
   const auto x = im.obs_view().index_select(0, im.learner_rows_t);
   ro.obs[t].copy_(x);
   for (int64_t r = 0; r < R; ++r)
@@ -142,15 +166,15 @@ void Trainer::act_learner(int64_t t, Rollout& ro, Seating& seats, double kick) {
       std::copy_n(ro.teach_acts.data() + im.learner_rows[static_cast<size_t>(r)] * AD, AD, tb + r * AD);
   }
   const auto xd = x.to(im.device);
-  const auto out = policy_->forward(xd);
-  head.sample(out.to(torch::kCPU), ro.log_std_cpu, im.rng, /*greedy=*/false, ro.acts.data(), ro.env_acts.data());
+  const auto out = net->forward(xd);
+  head.sample(out.to(torch::kCPU), ro.log_std_cpu, rng, /*greedy=*/false, ro.acts.data(), ro.env_acts.data());
   const auto act_t = torch::from_blob(ro.acts.data(), {R, AD}, f32).clone();
   ro.act[t].copy_(act_t);
   const auto act_d = act_t.to(im.device);
   ro.logp[t].copy_(head.log_prob(out, log_std_dev, act_d).to(torch::kCPU));
   if (cfg_.grpo.kl_coef > 0 && cfg_.algo != Algo::ppo)
     ro.ref[t].copy_(head.log_prob(im.ref->forward(xd), im.ref->log_std(), act_d).to(torch::kCPU));
-  if (cfg_.algo == Algo::ppo) ro.val[t].copy_(policy_->value(xd).to(torch::kCPU));
+  if (cfg_.algo == Algo::ppo) ro.val[t].copy_(net->value(xd).to(torch::kCPU));
   float* vec_act = im.vec->actions();
   for (int64_t r = 0; r < R; ++r)
     std::copy_n(ro.env_acts.data() + r * AD, AD, vec_act + im.learner_rows[static_cast<size_t>(r)] * AD);
@@ -159,7 +183,7 @@ void Trainer::act_learner(int64_t t, Rollout& ro, Seating& seats, double kick) {
 // The n ticks of decision t: one pool task per env steps it through them, its scripted
 // bot asked every tick, as in a match (each reads its own env, on that env's worker).
 // Finished games are not stepped: their rows are dead for the rest of the rollout.
-void Trainer::play_decision(int64_t t, int64_t n, Rollout& ro, Seating& seats) {
+void Trainer::play_decision(int64_t t, int64_t n, Rollout& ro, Seating& seats, PolicyNet& net) {
   auto& im = *impl_;
   const int N = im.num_envs, A = im.spec.num_agents, K = cfg_.grpo.group_size;
   const int64_t R = static_cast<int64_t>(im.learner_rows.size()), D = im.obs_dim;
@@ -186,7 +210,7 @@ void Trainer::play_decision(int64_t t, int64_t n, Rollout& ro, Seating& seats) {
       const auto fo =
           torch::from_blob(const_cast<float*>(im.vec->final_obs()) + im.learner_rows[static_cast<size_t>(r)] * D,
                            {1, D}, torch::TensorOptions().dtype(torch::kFloat));
-      boot_t[r] = policy_->value(fo.to(im.device)).to(torch::kCPU)[0].item<float>();
+      boot_t[r] = net->value(fo.to(im.device)).to(torch::kCPU)[0].item<float>();
     }
   }
   for (int e = 0; e < N; ++e) {

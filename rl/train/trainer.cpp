@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <numeric>
 #include <sstream>
+#include <thread>
+#include <exception>
 
 #include "ludus/engine/agent.hpp"
 #include "ludus/engine/registry.hpp"
@@ -87,6 +89,10 @@ Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
   trainer_detail::copy_parameters(im.ref, policy_);
   im.ref->to(im.device);
   im.ref->eval();
+  if (cfg_.overlap) {
+    im.actor = PolicyNet(im.obs_dim, im.spec.action_space, cfg_.network, cfg_.algo == Algo::ppo);
+    im.actor->to(im.device);
+  }
 
   make_optimizer();
   // Rank r's envs and samples come from its own stream (rank 0's is the single-process one).
@@ -289,30 +295,69 @@ UpdateStats Trainer::update() {
   const auto since = [](std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   };
-  const double kick = cfg_.kickstart.weight(samples_);
-  auto opponents = choose_opponents();
-  const auto seeds = start_games();
-  Seating seats = seat_opponents(std::move(opponents), seeds, kick);
-  const Rollout ro = collect(seats, kick);
-  const double collect_s = since(t0);
-  if (cfg_.grpo.start == GroupStart::carry)
-    for (int g = 0; g < cfg_.grpo.groups; ++g) {
-      auto& snap = im.carry[static_cast<size_t>(g)];
-      snap.clear();
-      if (!ro.done[static_cast<size_t>(g * cfg_.grpo.group_size)])
-        im.vec->env(g * cfg_.grpo.group_size).save_state(snap);
+  // This update learns from `cur`. Without overlap it is played now, by the policy itself.
+  // With overlap it was played during the last update (by the policy before it), or now
+  // after a checkpoint update; and unless this update writes a checkpoint, the next
+  // update's games are played on a second thread while this one learns. Only that thread
+  // touches the games, the actor network and its own generator (drawn from the trainer's).
+  Collection cur;
+  Collection next;
+  std::thread collector;
+  std::exception_ptr collector_error;
+  Rng collector_rng;
+  if (!cfg_.overlap) {
+    cur = prepare_collection();
+    run_collection(cur, policy_, im.rng);
+  } else {
+    if (im.pending) {
+      cur = std::move(*im.pending);
+      im.pending.reset();
+    } else {
+      cur = prepare_collection();
+      trainer_detail::copy_parameters(im.actor, policy_);
+      Rng rng(im.rng.next_u64());
+      run_collection(cur, im.actor, rng);
     }
+    if ((update_ + 1) % cfg_.checkpoint_every != 0) {
+      next = prepare_collection();
+      trainer_detail::copy_parameters(im.actor, policy_);
+      collector_rng.seed(im.rng.next_u64());
+      collector = std::thread([&] {
+        try {
+          run_collection(next, im.actor, collector_rng);
+        } catch (...) {
+          collector_error = std::current_exception();
+        }
+      });
+    }
+  }
+  // The collector is joined on every way out of this update, a thrown error included.
+  struct Join {
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join{collector};
+  const double collect_s = cfg_.overlap ? 0.0 : since(t0);
+  const auto tl = std::chrono::steady_clock::now();
+  const Rollout& ro = cur.ro;
   check_rollout(ro);
 
   UpdateStats st;
   const bool finite = policy_outputs_finite(ro);
-  const Scores sc = score_games(ro, seats, st);
-  const Batch batch = make_batch(ro, sc.returns, finite, kick);
+  const Scores sc = score_games(ro, cur.seats, st);
+  const Batch batch = make_batch(ro, sc.returns, finite, cur.kick);
   if (cfg_.optim.anneal == Anneal::linear) set_learning_rates();  // from the steps before this update
   samples_ += static_cast<int64_t>(batch.job_steps);
-  const Steps steps = optimize(batch, finite, kick, st);
+  const Steps steps = optimize(batch, finite, cur.kick, st);
   gather_stats(sc, steps, st);
-  st.kickstart = kick;
+  st.kickstart = cur.kick;
+  const double learned_s = since(tl);
+  if (collector.joinable()) {
+    collector.join();
+    if (collector_error) std::rethrow_exception(collector_error);
+    im.pending = std::make_unique<Collection>(std::move(next));
+  }
 
   ++update_;
   update_league();
@@ -322,9 +367,11 @@ UpdateStats Trainer::update() {
   const double secs = since(t0);
   st.sps = secs > 0 ? batch.job_steps / secs : 0;
   st.env_s = ro.env_s;
-  st.rollout_s = collect_s - ro.env_s;
+  st.rollout_s = cur.wall_s - ro.env_s;
   st.optim_s = steps.optim_s;
-  st.learn_s = secs - collect_s - steps.optim_s;
+  // Without overlap: the rest of the update; with it, the learner's own time (the games it
+  // learned from were played during the last update, beside the learner).
+  st.learn_s = (cfg_.overlap ? learned_s : secs - collect_s) - steps.optim_s;
   st.elapsed_s = elapsed_before_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - im.start).count();
   return st;
 }

@@ -81,6 +81,10 @@ struct Trainer::Impl {
   std::vector<std::vector<uint8_t>> carry;  // grpo.start carry: per group, the state to go on from (empty: reset)
   std::chrono::steady_clock::time_point start;
   std::unique_ptr<TensorBoardWriter> tb;  // run_dir/tb, opened at the first metrics row
+  // overlap: the network the collector thread plays with (the policy of the update before)
+  // and the collection played during the last update, for the next one to learn from.
+  PolicyNet actor{nullptr};
+  std::unique_ptr<Collection> pending;
 
   // Every agent's current observation, [num_envs * num_agents, obs_dim], viewing the VecEnv's buffer.
   torch::Tensor obs_view() const {
@@ -124,6 +128,14 @@ struct Trainer::Rollout {
   int64_t steps = 0;          // decisions played
   int64_t tick = 0;           // ticks played
   double env_s = 0;           // seconds spent stepping the games
+};
+
+// One update's games, from the league's draws to the played rollout.
+struct Trainer::Collection {
+  Seating seats;
+  Rollout ro;
+  double kick = 0;    // kickstart weight when it was prepared
+  double wall_s = 0;  // seconds spent playing it
 };
 
 // The learner's samples: every decision with a weight, flattened, on the device.

@@ -261,6 +261,42 @@ TEST(Trainer, EnvWorkerThreadsLeaveTheRunUnchangedAndUpdatesSplitTheirTime) {
   for (const auto& p : p1) EXPECT_TRUE(torch::equal(p.value(), *p2.find(p.key()))) << p.key() << " differs";
 }
 
+// overlap: the next update's games are played on a second thread (by the policy before
+// this update) while the learner trains. Checkpoint updates do not overlap, so a run
+// stopped at a checkpoint and resumed matches one that was never stopped; and the lag
+// changes the run (it is not the serial trainer under another name).
+TEST(Trainer, OverlapPlaysTheNextGamesBesideTheLearnerAndResumesExactly) {
+  const auto overlap_config = [](const std::string& dir, bool overlap) {
+    auto c = small_config(dir);
+    c.overlap = overlap;
+    c.checkpoint_every = 3;
+    return c;
+  };
+  const auto dir_a = temp_dir("overlap_a"), dir_b = temp_dir("overlap_b"), dir_s = temp_dir("overlap_serial");
+  auto a = Trainer::create(overlap_config(dir_a, true));
+  a->train([](const UpdateStats& s) {
+    EXPECT_GT(s.env_s, 0.0) << "update " << s.update;
+    EXPECT_GT(s.learn_s, 0.0);
+    EXPECT_GT(s.optim_s, 0.0);
+    EXPECT_GT(s.sps, 0.0);
+    return s.update < 7;
+  });
+  ASSERT_EQ(a->updates_done(), 7);
+  auto b = Trainer::create(overlap_config(dir_b, true));
+  b->train([](const UpdateStats& s) { return s.update < 3; });
+  b.reset();
+  auto c = Trainer::resume(dir_b);
+  ASSERT_EQ(c->updates_done(), 3);
+  c->train([](const UpdateStats& s) { return s.update < 7; });
+  const auto pa = a->policy()->named_parameters(), pc = c->policy()->named_parameters();
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), *pc.find(p.key()))) << p.key() << " differs";
+  EXPECT_EQ(metrics_without_timing(dir_a), metrics_without_timing(dir_b));
+  auto s = Trainer::create(overlap_config(dir_s, false));
+  s->train([](const UpdateStats& st) { return st.update < 7; });
+  EXPECT_NE(metrics_without_timing(dir_a), metrics_without_timing(dir_s));
+  for (const auto& d : {dir_a, dir_b, dir_s}) fs::remove_all(d);
+}
+
 // outcome_reward adds its win / draw / loss value to the learner's last decision of each
 // finished game. The first update's games do not depend on it (the policy is the same), so
 // its mean return moves by exactly the mean bonus of the outcomes.

@@ -201,6 +201,7 @@ struct TrainConfig {
   DeviceChoice device = DeviceChoice::auto_;
   int threads = 2;                // env worker threads (the games and their scripted bots)
   int torch_threads = 1;          // torch intra-op threads (learner and rollout forward passes)
+  bool overlap = false;           // collect the next update's games while the learner trains on this one's
   int64_t total_steps = 3000000;  // learner agent-steps
   double time_budget_minutes = 0;
   int rollout_ticks = 0;  // 0: whole episodes
@@ -233,6 +234,10 @@ struct TrainConfig {
     v.value("threads", threads, 1, 256, "env worker threads: the games and their scripted bots");
     v.value("torch_threads", torch_threads, 1, 256,
             "torch intra-op threads; 1 is measured fastest for the default networks (BENCHMARKS.md)");
+    v.value("overlap", overlap,
+            "collect the next update's games on a second thread while the learner trains on this update's "
+            "(the games are played by the policy of one update before: one update of policy lag, which the "
+            "ratio clip absorbs); checkpoint updates do not overlap, so --resume stays exact");
     v.value("total_steps", total_steps, 1, INT64_MAX / 4, "learner agent-steps to train for");
     v.value("time_budget_minutes", time_budget_minutes, 0.0, 1e6, "stop after this long (0: no limit)");
     v.value("rollout_ticks", rollout_ticks, 0, 10000000, "ticks per rollout (0: whole episodes)");

@@ -12,6 +12,10 @@
 #include "ludus/rl/policy.hpp"
 #include "ludus/train/train_config.hpp"
 
+namespace ludus {
+class Rng;
+}
+
 namespace ludus::rl {
 
 struct CheckpointMeta;
@@ -47,7 +51,9 @@ struct UpdateStats {
   double kickstart = 0, teacher_nll = 0;
   // Where this update's wall time went, in seconds: stepping the games (scripted bots
   // included), the rollout's policy forward passes and bookkeeping, the learner's loss
-  // forward and backward passes (advantages included), and the optimizer steps.
+  // forward and backward passes (advantages included), and the optimizer steps. With
+  // `overlap`, env_s and rollout_s are of the games this update learned from, played beside
+  // the learner during the update before, and learn_s is the learner's own time.
   double env_s = 0, rollout_s = 0, learn_s = 0, optim_s = 0;
   bool evaluated = false;
   EvalResult eval;
@@ -129,10 +135,15 @@ class Trainer {
   std::vector<uint64_t> start_games();
   void branch_group(int group, uint64_t seed);
   Seating seat_opponents(std::vector<std::string> group_opponent, const std::vector<uint64_t>& seeds, double kick);
-  Rollout collect(Seating& seats, double kick);
-  void act_learner(int64_t t, Rollout& ro, Seating& seats, double kick);
-  void act_opponent_nets(Seating& seats);
-  void play_decision(int64_t t, int64_t ticks, Rollout& ro, Seating& seats);
+  struct Collection;
+  // The league's draws and the games' starts of one collection (the trainer's thread).
+  Collection prepare_collection();
+  // Plays a prepared collection with `net` and `rng` (on the collector thread with `overlap`).
+  void run_collection(Collection& c, PolicyNet& net, Rng& rng);
+  Rollout collect(Seating& seats, double kick, PolicyNet& net, Rng& rng);
+  void act_learner(int64_t t, Rollout& ro, Seating& seats, double kick, PolicyNet& net, Rng& rng);
+  void act_opponent_nets(Seating& seats, const PolicyNet& net, Rng& rng);
+  void play_decision(int64_t t, int64_t ticks, Rollout& ro, Seating& seats, PolicyNet& net);
   void check_rollout(const Rollout& ro) const;
   bool policy_outputs_finite(const Rollout& ro);
   Scores score_games(const Rollout& ro, const Seating& seats, UpdateStats& st);
