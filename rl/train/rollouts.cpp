@@ -128,8 +128,7 @@ Trainer::Rollout Trainer::collect(Seating& seats, double kick, PolicyNet& net, R
     }
     // Rollouts cut by rollout_ticks bootstrap from the state they stopped in.
     if (ppo && ro.steps > 0) {
-      const auto v_last =
-          net->value(im.obs_view().index_select(0, im.learner_rows_t).to(im.device)).to(torch::kCPU);
+      const auto v_last = net->value(im.obs_view().index_select(0, im.learner_rows_t).to(im.device)).to(torch::kCPU);
       for (int64_t r = 0; r < R; ++r)
         if (!ro.done[static_cast<size_t>(im.row_env[static_cast<size_t>(r)])]) ro.boot[ro.steps - 1][r] = v_last[r];
     }
