@@ -147,6 +147,11 @@ Trainer::Batch Trainer::make_batch(const Rollout& ro, const torch::Tensor& retur
   b.weight = flat_w.index_select(0, idx).to(im.device);
   if (ppo) b.ret = pick(ret_target, 0);
   if (kick > 0) b.teach = pick(ro.teach, im.adim);
+  if (cfg_.overlap && b.size > 0) {
+    torch::NoGradGuard no_grad;
+    b.prox_logp = policy_->head().log_prob(policy_->forward(b.obs), policy_->log_std(), b.act);
+    b.behaviour_w = torch::exp(b.prox_logp - b.old_logp).clamp_max(2.0);
+  }
   return b;
 }
 
@@ -159,8 +164,9 @@ torch::Tensor Trainer::minibatch_loss(const Batch& b, const torch::Tensor& sel, 
   const auto o = b.obs.index_select(0, sel);
   const auto out = policy_->forward(o);
   m.logp = head.log_prob(out, policy_->log_std(), b.act.index_select(0, sel));
-  m.old = b.old_logp.index_select(0, sel);
-  const auto surr = clipped_surrogate(m.logp, m.old, b.adv.index_select(0, sel), eps_low, eps_high);
+  m.old = (b.prox_logp.defined() ? b.prox_logp : b.old_logp).index_select(0, sel);
+  auto surr = clipped_surrogate(m.logp, m.old, b.adv.index_select(0, sel), eps_low, eps_high);
+  if (b.behaviour_w.defined()) surr = surr * b.behaviour_w.index_select(0, sel);
   m.ent = head.entropy(out, policy_->log_std());
   auto per_sample = -surr - cfg_.entropy_coef * m.ent;
   if (cfg_.grpo.kl_coef > 0 && !ppo) {

@@ -141,6 +141,11 @@ struct Trainer::Collection {
 // The learner's samples: every decision with a weight, flattened, on the device.
 struct Trainer::Batch {
   torch::Tensor obs, act, old_logp, ref_logp, adv, weight, ret, teach;
+  // overlap: the games were played by the policy of the update before. The clip is taken
+  // around the policy at the start of this update (prox_logp), and each sample is
+  // reweighted by prox / behaviour (behaviour_w, truncated at 2): the decoupled objective
+  // of Hilton et al. 2021 (batch size-invariance for policy optimization).
+  torch::Tensor prox_logp, behaviour_w;
   int64_t size = 0;      // this rank's samples
   int64_t job_size = 0;  // every rank's
   double job_steps = 0;  // every rank's live decisions (agent-steps)
