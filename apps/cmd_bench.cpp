@@ -17,6 +17,7 @@
 #include "ludus/rl/optim/msign.hpp"
 #include "ludus/rl/optim/muon.hpp"
 #include "ludus/rl/policy.hpp"
+#include "ludus/rl/threads.hpp"
 #include "ludus/train/trainer.hpp"
 #include <unistd.h>
 #endif
@@ -113,7 +114,7 @@ double time_per_call_ms(Fn&& fn, double seconds) {
 }
 
 void bench_optim(const std::string& name, int threads, double seconds) {
-  torch::set_num_threads(threads);
+  rl::set_compute_threads(threads);
   auto env = make_env(name);
   rl::NetworkOptions no;
   rl::PolicyNet net(env->spec().obs_dim(), env->spec().action_space, no, false);

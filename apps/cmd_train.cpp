@@ -19,6 +19,7 @@
 #include "ludus/rl/dist.hpp"
 #include "plot.hpp"
 #include "ludus/rl/policy_agent.hpp"
+#include "ludus/rl/threads.hpp"
 #include "ludus/train/trainer.hpp"
 
 namespace ludus::cli {
@@ -274,12 +275,13 @@ void add_train_commands(CLI::App& app) {
         ea->out.empty() ? (std::filesystem::path(ea->checkpoint).parent_path() / "eval").string() : ea->out;
     if (ea->replays > 0) std::filesystem::create_directories(out_dir);
     const int threads = std::min(ea->threads, ea->matches);
-    if (threads > 1) torch::set_num_threads(1);
+    rl::set_compute_threads(1);  // matches run side by side on the threads, each on one core
     std::vector<int> outcome(static_cast<size_t>(ea->matches), 0);  // 1 win, 0 draw, -1 loss
     std::atomic<int> next{0};
     std::mutex error_mu;
     std::string error;
     auto worker = [&] {
+      rl::set_compute_threads(1);  // per thread: OpenMP's count does not carry over to new threads
       try {
         auto env = make_env(ckpt.meta.env, game);
         PolicyAgent learner(ckpt.net, !ea->sample, ea->checkpoint);

@@ -16,6 +16,7 @@
 #include "ludus/engine/agent.hpp"
 #include "ludus/engine/registry.hpp"
 #include "ludus/rl/checkpoint.hpp"
+#include "ludus/rl/threads.hpp"
 
 namespace ludus::rl {
 
@@ -24,7 +25,7 @@ namespace fs = std::filesystem;
 Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
     : cfg_(config), dist_(dist ? std::move(dist) : dist::Context::create({}, {})), impl_(std::make_unique<Impl>()) {
   auto& im = *impl_;
-  torch::set_num_threads(cfg_.torch_threads);
+  set_compute_threads(cfg_.torch_threads);
   torch::manual_seed(cfg_.seed);
   if (cfg_.device == DeviceChoice::cuda && !torch::cuda::is_available())
     throw TrainingError("device: cuda was asked for, but this libtorch sees no CUDA device");
@@ -318,11 +319,16 @@ UpdateStats Trainer::update() {
       Rng rng(im.rng.next_u64());
       run_collection(cur, im.actor, rng);
     }
-    if ((update_ + 1) % cfg_.checkpoint_every != 0) {
+    // Not on a checkpoint update, nor when this update should reach total_steps (judged by
+    // the last update's size): its games would go unused.
+    const bool last = im.last_job_steps > 0 && samples_ + im.last_job_steps >= static_cast<double>(cfg_.total_steps);
+    if ((update_ + 1) % cfg_.checkpoint_every != 0 && !last) {
       next = prepare_collection();
       trainer_detail::copy_parameters(im.actor, policy_);
       collector_rng.seed(im.rng.next_u64());
       collector = std::thread([&] {
+        // OpenMP's thread count is per thread: a new thread would run torch ops on every core.
+        set_compute_threads(cfg_.torch_threads);
         try {
           run_collection(next, im.actor, collector_rng);
         } catch (...) {
@@ -349,6 +355,7 @@ UpdateStats Trainer::update() {
   const Batch batch = make_batch(ro, sc.returns, finite, cur.kick);
   if (cfg_.optim.anneal == Anneal::linear) set_learning_rates();  // from the steps before this update
   samples_ += static_cast<int64_t>(batch.job_steps);
+  im.last_job_steps = batch.job_steps;
   const Steps steps = optimize(batch, finite, cur.kick, st);
   gather_stats(sc, steps, st);
   st.kickstart = cur.kick;

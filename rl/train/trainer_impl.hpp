@@ -85,6 +85,7 @@ struct Trainer::Impl {
   // and the collection played during the last update, for the next one to learn from.
   PolicyNet actor{nullptr};
   std::unique_ptr<Collection> pending;
+  double last_job_steps = 0;  // the last update's agent-steps (every rank's)
 
   // Every agent's current observation, [num_envs * num_agents, obs_dim], viewing the VecEnv's buffer.
   torch::Tensor obs_view() const {
