@@ -66,8 +66,8 @@ void Trainer::branch_group(int g, uint64_t seed) {
   }
 }
 
-// Plays the update's games: the learner decides at its decision ticks (a row per
-// learner agent), opponents act, and each decision's ticks are stepped on the env workers.
+// The league's draws (opponents, seats) and the games' starts of one collection: on the
+// trainer's thread, since they draw from its generator.
 Trainer::Collection Trainer::prepare_collection() {
   Collection c;
   c.kick = cfg_.kickstart.weight(samples_);
@@ -78,6 +78,7 @@ Trainer::Collection Trainer::prepare_collection() {
   return c;
 }
 
+// Plays a prepared collection and keeps, for grpo.start carry, where each group's game stopped.
 void Trainer::run_collection(Collection& c, PolicyNet& net, Rng& rng) {
   auto& im = *impl_;
   const auto t0 = std::chrono::steady_clock::now();
@@ -92,6 +93,8 @@ void Trainer::run_collection(Collection& c, PolicyNet& net, Rng& rng) {
   c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Plays the update's games: the learner decides at its decision ticks (a row per
+// learner agent), opponents act, and each decision's ticks are stepped on the env workers.
 Trainer::Rollout Trainer::collect(Seating& seats, double kick, PolicyNet& net, Rng& rng) {
   auto& im = *impl_;
   const int N = im.num_envs;

@@ -236,8 +236,9 @@ struct TrainConfig {
             "torch intra-op threads; 1 is measured fastest for the default networks (BENCHMARKS.md)");
     v.value("overlap", overlap,
             "collect the next update's games on a second thread while the learner trains on this update's "
-            "(the games are played by the policy of one update before: one update of policy lag, which the "
-            "ratio clip absorbs); checkpoint updates do not overlap, so --resume stays exact");
+            "(they are played by the policy of one update before; the loss clips around the current policy and "
+            "reweights each sample by current / playing policy); checkpoint updates do not overlap, so --resume "
+            "stays exact. Fastest with threads: 2 (BENCHMARKS.md)");
     v.value("total_steps", total_steps, 1, INT64_MAX / 4, "learner agent-steps to train for");
     v.value("time_budget_minutes", time_budget_minutes, 0.0, 1e6, "stop after this long (0: no limit)");
     v.value("rollout_ticks", rollout_ticks, 0, 10000000, "ticks per rollout (0: whole episodes)");
