@@ -281,7 +281,7 @@ void add_train_commands(CLI::App& app) {
     std::mutex error_mu;
     std::string error;
     auto worker = [&] {
-      rl::set_compute_threads(1);  // per thread: OpenMP's count does not carry over to new threads
+      torch::set_num_threads(1);  // per thread: OpenMP's count does not carry over to new threads
       try {
         auto env = make_env(ckpt.meta.env, game);
         PolicyAgent learner(ckpt.net, !ea->sample, ea->checkpoint);

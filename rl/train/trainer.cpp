@@ -328,7 +328,8 @@ UpdateStats Trainer::update() {
       collector_rng.seed(im.rng.next_u64());
       collector = std::thread([&] {
         // OpenMP's thread count is per thread: a new thread would run torch ops on every core.
-        set_compute_threads(cfg_.torch_threads);
+        // (OpenBLAS's pool is process-wide, set once in the constructor.)
+        torch::set_num_threads(cfg_.torch_threads);
         try {
           run_collection(next, im.actor, collector_rng);
         } catch (...) {

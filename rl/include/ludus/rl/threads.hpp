@@ -3,9 +3,10 @@
 
 namespace ludus::rl {
 
-// Sets torch's intra-op threads for the calling thread (OpenMP's count is per thread: call
-// it on every thread that runs torch ops) and, when the BLAS under libtorch is OpenBLAS,
-// OpenBLAS's own thread pool. OpenBLAS otherwise keeps one thread per core, and between
+// Sets torch's intra-op threads for the calling thread and, when the BLAS under libtorch
+// is OpenBLAS, OpenBLAS's own thread pool (process-wide: call this once, from the thread
+// that starts the work; other threads that run torch ops call torch::set_num_threads, as
+// OpenMP's count is per thread). OpenBLAS otherwise keeps one thread per core, and between
 // the small matrix products of a policy network its idle threads spin: on the 2-core VM
 // they burned a second core (sys time in sched_yield) without making training faster
 // (BENCHMARKS.md). Other BLAS builds (MKL in upstream libtorch) are left as they are.
