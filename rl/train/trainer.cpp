@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <numeric>
 #include <sstream>
 #include <thread>
-#include <exception>
 
 #include "ludus/engine/agent.hpp"
 #include "ludus/engine/registry.hpp"
@@ -310,12 +310,12 @@ UpdateStats Trainer::update() {
     cur = prepare_collection();
     run_collection(cur, policy_, im.rng);
   } else {
+    trainer_detail::copy_parameters(im.actor, policy_);  // the policy before this update's learning
     if (im.pending) {
       cur = std::move(*im.pending);
       im.pending.reset();
     } else {
       cur = prepare_collection();
-      trainer_detail::copy_parameters(im.actor, policy_);
       Rng rng(im.rng.next_u64());
       run_collection(cur, im.actor, rng);
     }
@@ -324,7 +324,6 @@ UpdateStats Trainer::update() {
     const bool last = im.last_job_steps > 0 && samples_ + im.last_job_steps >= static_cast<double>(cfg_.total_steps);
     if ((update_ + 1) % cfg_.checkpoint_every != 0 && !last) {
       next = prepare_collection();
-      trainer_detail::copy_parameters(im.actor, policy_);
       collector_rng.seed(im.rng.next_u64());
       collector = std::thread([&] {
         // OpenMP's thread count is per thread: a new thread would run torch ops on every core.
