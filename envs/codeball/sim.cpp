@@ -147,7 +147,12 @@ inline bool collide(Vec3& pa, Vec3& va, double ra, double rcs_a, double inv_ma, 
 
 // The rules' distance function (the default collision backend).
 struct AnalyticArena {
-  bool contact(const Vec3& p, double, ArenaContact& out) const {
+  bool contact(const Vec3& p, double radius, ArenaContact& out) const {
+    if (radius <= kMiddleClearance && in_middle(p)) {
+      // The ground, as dan_to_arena gives it (its normal's zeros keep their mirrored signs).
+      out = {p.y, {p.x < 0 ? -0.0 : 0.0, 1, p.z < 0 ? -0.0 : 0.0}};
+      return true;
+    }
     out = dan_to_arena(p);
     return true;
   }
@@ -299,7 +304,10 @@ TickEvents tick_impl(GameState& s, const RobotAction* actions, const SimOptions&
         if (r.nitro == MAX_NITRO_AMOUNT) continue;
         for (auto& pack : s.packs) {
           if (pack.respawn_ticks > 0) continue;
-          if ((r.position - pack.position).length() <= r.radius + NITRO_PACK_RADIUS) {
+          const Vec3 d = r.position - pack.position;
+          const double reach = r.radius + NITRO_PACK_RADIUS;
+          if (d.length_sq() > reach * reach * (1 + 1e-9)) continue;  // surely out of reach: no square root
+          if (d.length() <= reach) {
             r.nitro = MAX_NITRO_AMOUNT;
             pack.respawn_ticks = NITRO_PACK_RESPAWN_TICKS;
           }

@@ -91,6 +91,17 @@ struct ArenaContact {
 };
 ArenaContact dan_to_arena(Vec3 point);
 
+// The middle of the field (|x| < 24, |z| < 34, y < 13): there every surface but the ground
+// is at least kMiddleClearance away (the nearest is the 13-radius vertical corner, 3.1 away
+// at the box's corners; the walls are 6 away, the ceiling 7), so for a body of a radius up
+// to kMiddleClearance the rules' distance function gives the ground's answer whenever the
+// body touches anything. The simulation skips the rest of the function there
+// (tests/envs/codeball/codeball_test.cpp checks the clearance).
+inline constexpr double kMiddleHalfWidth = 24, kMiddleHalfDepth = 34, kMiddleTop = 13, kMiddleClearance = 3;
+inline bool in_middle(const Vec3& p) {
+  return std::abs(p.x) < kMiddleHalfWidth && std::abs(p.z) < kMiddleHalfDepth && p.y < kMiddleTop;
+}
+
 struct SimOptions {
   int microticks = constants::MICROTICKS_PER_TICK;  // per tick, 1..100
   bool deterministic = false;                       // hits use MAX_HIT_E and robots move in id order

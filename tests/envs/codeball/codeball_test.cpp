@@ -254,6 +254,50 @@ TEST(Codeball, NitroSpendsOnePointPer0_6SpeedAndAPackRefillsIt) {
   EXPECT_EQ(h.s().packs[3].respawn_ticks, 0) << "pack respawns after 600 ticks";
 }
 
+// The simulation answers contacts in the middle of the field with the ground alone
+// (sim.hpp, in_middle): that is exact only if every other surface is at least
+// kMiddleClearance away there. Over a grid of the region and its edges, the rules' full
+// distance function gives the ground's answer bit for bit wherever something is nearer
+// than kMiddleClearance, and nothing nearer than that where the ground is not.
+TEST(Codeball, TheMiddleOfTheFieldTouchesOnlyTheGround) {
+  auto edge = [](double v) { return std::nextafter(v, 0.0); };  // just inside the region
+  std::vector<double> xs, zs, ys;
+  for (double x = -kMiddleHalfWidth + 0.125; x < kMiddleHalfWidth; x += 0.25) xs.push_back(x);
+  for (double z = -kMiddleHalfDepth + 0.125; z < kMiddleHalfDepth; z += 0.25) zs.push_back(z);
+  for (double y = -0.5; y < kMiddleTop; y += 0.25) ys.push_back(y);
+  for (double v : {kMiddleHalfWidth, -kMiddleHalfWidth}) xs.push_back(edge(v));
+  for (double v : {kMiddleHalfDepth, -kMiddleHalfDepth}) zs.push_back(edge(v));
+  ys.push_back(edge(kMiddleTop));
+  xs.push_back(-0.0);
+  zs.push_back(-0.0);
+  int64_t checked = 0, ground = 0;
+  for (double x : xs)
+    for (double z : zs)
+      for (double y : ys) {
+        const Vec3 p{x, y, z};
+        ASSERT_TRUE(in_middle(p));
+        const ArenaContact c = dan_to_arena(p);
+        ++checked;
+        if (y < kMiddleClearance) {
+          ++ground;
+          ASSERT_EQ(c.distance, y) << x << ' ' << y << ' ' << z;
+          ASSERT_EQ(c.normal.y, 1.0);
+          ASSERT_EQ(c.normal.x, 0.0);
+          ASSERT_EQ(c.normal.z, 0.0);
+          ASSERT_EQ(std::signbit(c.normal.x), x < 0) << "mirrored zero of the normal, x " << x;
+          ASSERT_EQ(std::signbit(c.normal.z), z < 0) << "mirrored zero of the normal, z " << z;
+        } else {
+          ASSERT_GE(c.distance, kMiddleClearance) << x << ' ' << y << ' ' << z;
+        }
+      }
+  EXPECT_GT(ground, 500000);
+  // Just outside the region the vertical corner is nearer than the clearance: the box is tight.
+  const Vec3 corner{kMiddleHalfWidth + 1, kMiddleClearance + 0.5, kMiddleHalfDepth + 1};
+  EXPECT_FALSE(in_middle(corner));
+  EXPECT_LT(dan_to_arena(corner).distance, kMiddleClearance);
+  RecordProperty("points", std::to_string(checked));
+}
+
 TEST(Codeball, RandomActionsKeepEveryBodyInsideTheArena) {
   CodeballOptions o;
   o.team_size = 3;
