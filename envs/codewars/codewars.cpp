@@ -38,6 +38,7 @@ GameSetup setup_from(const CodewarsOptions& o) {
   g.terrain = o.terrain;
   g.weather = o.weather;
   g.rate_limit = o.rate_limit;
+  g.broadphase = o.broadphase == "box2d" ? Broadphase::box2d : Broadphase::grid;
   return g;
 }
 

@@ -34,6 +34,7 @@ struct CodewarsOptions {
   bool terrain = true;              // seeded swamps and forests (off: all plain)
   bool weather = true;              // seeded clouds and rain (off: all clear)
   bool rate_limit = true;           // the original's 12 actions per 60 ticks (+3 per control centre)
+  std::string broadphase = "grid";  // grid | box2d: the same trajectories, the grid is faster
   int decision_ticks = 60;          // macro orders are read every this many ticks
   int max_ticks = 0;                // 0: size default (full 20000, small 6000, duel 3000)
   int obs_grid = 16;                // observation grid is obs_grid x obs_grid cells
@@ -52,6 +53,9 @@ struct CodewarsOptions {
     v.value("terrain", terrain, "seeded swamp and forest cells for ground units");
     v.value("weather", weather, "seeded cloud and rain cells for aerial units");
     v.value("rate_limit", rate_limit, "limit orders to 12 per 60 ticks (+3 per control centre)");
+    static constexpr std::string_view kBroadphases[] = {"grid", "box2d"};
+    v.value("broadphase", broadphase, kBroadphases,
+            "spatial index of the vehicles: a uniform grid, or Box2D's dynamic tree (same trajectories, slower)");
     v.value("decision_ticks", decision_ticks, 1, 600, "ticks between macro orders of each squad");
     v.value("max_ticks", max_ticks, 0, 100000, "episode length limit in ticks (0: size default)");
     v.value("obs_grid", obs_grid, 4, 64, "cells per side of the observation grids");

@@ -1,5 +1,5 @@
 // Codewars rules: the plain state's set-up (map, armies), the original's actions, the tick
-// (movement and collisions on a b2DynamicTree, combat, repair, facilities, strikes, upkeep)
+// (movement and collisions on a broadphase grid or b2DynamicTree, combat, repair, facilities, strikes, upkeep)
 // and snapshot validation.
 #include "codewars/game.hpp"
 
@@ -51,61 +51,163 @@ const char* to_string(ActionStatus status) {
   return "?";
 }
 
-// Broadphase over living units: one b2DynamicTree per (team, layer), so that a query only
+// Broadphase over living units, one structure per (team, layer), so that a query only
 // walks the units it can concern (enemies for attacks, own side for repairs, ground for
-// ground collisions). Rebuilt from the plain state (reset, load, tests), so no history
-// carries over; every query's result set is exact and consumers are order-free.
+// ground collisions). Two interchangeable kinds (GameSetup::broadphase):
+// - grid (default): a uniform grid of kCell-unit cells, each an intrusive doubly linked
+//   list over unit ids, so moving, adding and removing a unit is O(1) and allocates
+//   nothing. Every vehicle is a circle of radius 2 and most queries reach 5-25 units,
+//   which a few cells answer.
+// - box2d: one b2DynamicTree per layer. Vehicles move farther per tick than the tree's
+//   fat margin, so it re-inserts nearly every moving vehicle every tick.
+// Queries return slightly different supersets of the units in the box, and every consumer
+// filters exactly and is order-free, so the game's trajectories are the same bit for bit
+// under either (tests/envs/codewars, tests/envs/golden_test.cpp). Rebuilt
+// from the plain state (reset, load, tests), so no history carries over; every
+// consumer of a query filters exactly and is order-free.
 struct CodewarsGame::Index {
-  static constexpr int kTrees = 4;  // tree = team * 2 + (aerial ? 1 : 0)
-  std::array<std::unique_ptr<b2DynamicTree>, kTrees> trees;
-  std::vector<int32_t> proxy;  // per unit id, -1 if not in a tree
+  static constexpr int kLayers = 4;      // layer = team * 2 + (aerial ? 1 : 0)
+  static constexpr float kCell = 16.0f;  // grid: world units per cell side
+  bool tree_mode = false;
+  std::vector<uint8_t> layer;  // per unit id
+  std::vector<float> px, py;   // per unit id: the position it is indexed at
+  std::vector<int32_t> cell;   // per unit id: grid cell or tree proxy; -1 when not indexed
+  // grid
+  int side = 0;                                    // cells per side
+  std::array<std::vector<int32_t>, kLayers> head;  // per layer, per cell: first unit id, or -1
+  std::vector<int32_t> next, prev;                 // per unit id: the cell's list
+  // box2d
+  std::array<std::unique_ptr<b2DynamicTree>, kLayers> trees;
 
-  static int tree_of(const Unit& u) { return u.team * 2 + (is_aerial(u.type) ? 1 : 0); }
+  static int layer_of(const Unit& u) { return u.team * 2 + (is_aerial(u.type) ? 1 : 0); }
+  int axis(float v) const { return std::clamp(static_cast<int>(v / kCell), 0, side - 1); }
+  int cell_at(float x, float y) const { return axis(y) * side + axis(x); }
   static b2AABB box(float x, float y, float half) {
     b2AABB b;
     b.lowerBound.Set(x - half, y - half);
     b.upperBound.Set(x + half, y + half);
     return b;
   }
-  void rebuild(const std::vector<Unit>& units) {
-    for (auto& t : trees) t = std::make_unique<b2DynamicTree>();
-    proxy.assign(units.size(), -1);
+
+  void rebuild(const std::vector<Unit>& units, float world, bool tree) {
+    tree_mode = tree;
+    side = std::max(1, static_cast<int>(std::ceil(world / kCell)));
+    for (auto& h : head) h.assign(tree ? 0 : static_cast<size_t>(side * side), -1);
+    for (auto& t : trees) t = tree ? std::make_unique<b2DynamicTree>() : nullptr;
+    for (auto* v : {&next, &prev, &cell}) v->assign(units.size(), -1);
+    layer.assign(units.size(), 0);
+    px.assign(units.size(), 0.0f);
+    py.assign(units.size(), 0.0f);
     for (size_t i = 0; i < units.size(); ++i)
       if (units[i].alive) add(static_cast<int>(i), units[i]);
   }
+  void link(int id, int c) {
+    const auto i = static_cast<size_t>(id);
+    int32_t& h = head[layer[i]][static_cast<size_t>(c)];
+    cell[i] = c, prev[i] = -1, next[i] = h;
+    if (h >= 0) prev[static_cast<size_t>(h)] = id;
+    h = id;
+  }
+  void unlink(int id) {
+    const auto i = static_cast<size_t>(id);
+    if (prev[i] >= 0)
+      next[static_cast<size_t>(prev[i])] = next[i];
+    else
+      head[layer[i]][static_cast<size_t>(cell[i])] = next[i];
+    if (next[i] >= 0) prev[static_cast<size_t>(next[i])] = prev[i];
+  }
   void add(int id, const Unit& u) {
-    if (static_cast<size_t>(id) >= proxy.size()) proxy.resize(static_cast<size_t>(id) + 1, -1);
-    proxy[static_cast<size_t>(id)] =
-        trees[static_cast<size_t>(tree_of(u))]->CreateProxy(box(u.x, u.y, kVehicleRadius), to_user_data(id));
+    const auto i = static_cast<size_t>(id);
+    if (i >= cell.size()) {
+      for (auto* v : {&next, &prev, &cell}) v->resize(i + 1, -1);
+      layer.resize(i + 1, 0), px.resize(i + 1, 0.0f), py.resize(i + 1, 0.0f);
+    }
+    layer[i] = static_cast<uint8_t>(layer_of(u));
+    px[i] = u.x, py[i] = u.y;
+    if (tree_mode)
+      cell[i] = trees[layer[i]]->CreateProxy(box(u.x, u.y, kVehicleRadius), to_user_data(id));
+    else
+      link(id, cell_at(u.x, u.y));
   }
-  void remove(int id, const Unit& u) {
-    auto& p = proxy[static_cast<size_t>(id)];
-    if (p >= 0) trees[static_cast<size_t>(tree_of(u))]->DestroyProxy(p);
-    p = -1;
+  void remove(int id) {
+    const auto i = static_cast<size_t>(id);
+    if (cell[i] < 0) return;
+    if (tree_mode)
+      trees[layer[i]]->DestroyProxy(cell[i]);
+    else
+      unlink(id);
+    cell[i] = -1;
   }
+  // After the unit moved by (dx, dy) to u's position.
   void move(int id, const Unit& u, float dx, float dy) {
-    trees[static_cast<size_t>(tree_of(u))]->MoveProxy(proxy[static_cast<size_t>(id)], box(u.x, u.y, kVehicleRadius),
-                                                      b2Vec2(dx, dy));
+    const auto i = static_cast<size_t>(id);
+    px[i] = u.x, py[i] = u.y;
+    if (tree_mode) {
+      trees[layer[i]]->MoveProxy(cell[i], box(u.x, u.y, kVehicleRadius), b2Vec2(dx, dy));
+      return;
+    }
+    const int c = cell_at(u.x, u.y);
+    if (c == cell[i]) return;
+    unlink(id);
+    link(id, c);
   }
+
   template <class F>
-  struct Callback {
+  struct TreeWalk {
     const b2DynamicTree* tree;
     F* f;
+    bool stopped = false;
     bool QueryCallback(int32 node) {
-      (*f)(from_user_data(tree->GetUserData(node)));
-      return true;
+      stopped = !(*f)(from_user_data(tree->GetUserData(node)));
+      return !stopped;
     }
   };
-  // Calls f(unit id) for every unit of the trees in `trees_mask` (CodewarsGame::layers) whose box overlaps
-  // [x-half, x+half] x [y-half, y+half] (a superset of the units within `half - 2` of
-  // (x, y)), in no particular order.
+  bool near(int id, float x, float y, float reach) const {
+    const auto i = static_cast<size_t>(id);
+    return std::abs(px[i] - x) <= reach && std::abs(py[i] - y) <= reach;
+  }
+  // Calls f(unit id) for every unit of the layers in `mask` (CodewarsGame::layers) whose
+  // box (its centre +- kVehicleRadius) overlaps [x-half, x+half] x [y-half, y+half], in no
+  // particular order, until f returns false; returns false if it did. The box is widened:
+  // the tree's by its fat margins (0.1 and the last move), the grid's by kSlack. Either
+  // way the set holds every unit within `half - 2` of (x, y) and every unit a consumer's
+  // own float test can accept at that edge: a move that ends exactly at contact solves to
+  // t = 1 - 1e-7 for a unit whose exact box test reads 4.0900001 against a reach of 4.09.
+  static constexpr float kSlack = 0.25f;
   template <class F>
-  void query(unsigned trees_mask, float x, float y, float half, F&& f) const {
-    for (int t = 0; t < kTrees; ++t) {
-      if (!(trees_mask >> t & 1u)) continue;
-      Callback<std::remove_reference_t<F>> cb{trees[static_cast<size_t>(t)].get(), &f};
-      trees[static_cast<size_t>(t)]->Query(&cb, box(x, y, half));
+  bool walk(unsigned mask, float x, float y, float half, F&& f) const {
+    if (tree_mode) {
+      for (int l = 0; l < kLayers; ++l) {
+        if (!(mask >> l & 1u)) continue;
+        TreeWalk<std::remove_reference_t<F>> cb{trees[static_cast<size_t>(l)].get(), &f};
+        trees[static_cast<size_t>(l)]->Query(&cb, box(x, y, half));
+        if (cb.stopped) return false;
+      }
+      return true;
     }
+    const float reach = half + kVehicleRadius + kSlack;
+    const int x0 = axis(x - reach), x1 = axis(x + reach), y0 = axis(y - reach), y1 = axis(y + reach);
+    for (int l = 0; l < kLayers; ++l) {
+      if (!(mask >> l & 1u)) continue;
+      const auto& h = head[static_cast<size_t>(l)];
+      for (int cy = y0; cy <= y1; ++cy)
+        for (int cx = x0; cx <= x1; ++cx)
+          for (int32_t id = h[static_cast<size_t>(cy * side + cx)]; id >= 0; id = next[static_cast<size_t>(id)])
+            if (near(id, x, y, reach) && !f(static_cast<int>(id))) return false;
+    }
+    return true;
+  }
+  template <class F>
+  void query(unsigned mask, float x, float y, float half, F&& f) const {
+    walk(mask, x, y, half, [&](int id) {
+      f(id);
+      return true;
+    });
+  }
+  // True if pred(unit id) holds for some unit that query() would visit; stops at the first.
+  template <class P>
+  bool any(unsigned mask, float x, float y, float half, P&& pred) const {
+    return !walk(mask, x, y, half, [&](int id) { return !pred(id); });
   }
 };
 
@@ -139,11 +241,12 @@ int CodewarsGame::world_cells() const { return static_cast<int>(std::ceil(world_
 
 CodewarsGame::~CodewarsGame() = default;
 
-void CodewarsGame::rebuild_index() { index_->rebuild(state_.units); }
+void CodewarsGame::rebuild_index() { index_->rebuild(state_.units, world_, setup_.broadphase == Broadphase::box2d); }
 
 void CodewarsGame::units_near(unsigned mask, float x, float y, float half, std::vector<int32_t>& out) const {
   out.clear();
   index_->query(mask, x, y, half, [&](int id) { out.push_back(id); });
+  std::sort(out.begin(), out.end());
 }
 
 int CodewarsGame::cell_of(float x, float y) const {
@@ -177,9 +280,17 @@ bool CodewarsGame::unit_sees(int unit_id, float x, float y) const {
 }
 
 bool CodewarsGame::sees(int team, float x, float y) const {
-  for (size_t i = 0; i < state_.units.size(); ++i)
-    if (state_.units[i].team == team && unit_sees(static_cast<int>(i), x, y)) return true;
-  return false;
+  // No vehicle sees farther than the longest vision (the cell factors are at most 1), so
+  // only the team's vehicles within that box can see the point.
+  constexpr float kFarthest = [] {
+    float v = 0;
+    for (const auto& st : kStats) v = std::max(v, st.vision);
+    return v;
+  }();
+  static_assert(
+      std::ranges::all_of(kTerrainFactors, [](const CellFactors& f) { return f.vision <= 1 && f.stealth <= 1; }) &&
+      std::ranges::all_of(kWeatherFactors, [](const CellFactors& f) { return f.vision <= 1 && f.stealth <= 1; }));
+  return index_->any(layers(team, true, true), x, y, kFarthest, [&](int id) { return unit_sees(id, x, y); });
 }
 
 // ---- map and armies --------------------------------------------------------------------
@@ -244,7 +355,7 @@ void CodewarsGame::spawn(int team, int type, float x, float y, int squad) {
 
 void CodewarsGame::place_armies() {
   state_.units.clear();
-  index_->rebuild(state_.units);
+  index_->rebuild(state_.units, world_, setup_.broadphase == Broadphase::box2d);
   struct Placed {
     int type, squad;
     float x, y;
@@ -543,17 +654,44 @@ void CodewarsGame::fight() {
 }
 
 void CodewarsGame::repair() {
+  // The damaged vehicles, per team, as the tick's repairs start (repairs only raise
+  // durability, so no vehicle joins them during the loop). Until the armies meet there
+  // are none and the ARRVs have nothing to look for; while there are few, each ARRV
+  // checks them directly instead of walking the tree.
+  constexpr size_t kFewDamaged = 64;
+  std::array<size_t, kNumTeams> first{}, count{};
+  damaged_.clear();
+  damaged_.reserve(state_.units.size());  // no allocation while the unit count holds
+  for (int team = 0; team < kNumTeams; ++team) {
+    first[static_cast<size_t>(team)] = damaged_.size();
+    for (size_t j = 0; j < state_.units.size(); ++j) {
+      const Unit& t = state_.units[j];
+      if (t.alive && t.team == team && t.durability < kMaxDurability) damaged_.push_back(static_cast<int32_t>(j));
+    }
+    count[static_cast<size_t>(team)] = damaged_.size() - first[static_cast<size_t>(team)];
+  }
   for (size_t i = 0; i < state_.units.size(); ++i) {
     const Unit& r = state_.units[i];
     if (!r.alive || r.type != kArrv) continue;
+    const auto team = static_cast<size_t>(r.team);
+    if (count[team] == 0) continue;
     int best = -1;
-    index_->query(layers(r.team, true, true), r.x, r.y, kArrvRepairRange + kVehicleRadius, [&](int j) {
+    // The most damaged vehicle in range (ties: the lowest id); the visiting order does not matter.
+    const auto consider = [&](int j) {
       const Unit& t = state_.units[static_cast<size_t>(j)];
       if (static_cast<size_t>(j) == i || t.team != r.team || t.durability >= kMaxDurability) return;
       if (std::hypot(t.x - r.x, t.y - r.y) > kArrvRepairRange) return;
       const Unit* b = best < 0 ? nullptr : &state_.units[static_cast<size_t>(best)];
       if (!b || t.durability < b->durability || (t.durability == b->durability && j < best)) best = j;
-    });
+    };
+    if (count[team] <= kFewDamaged) {
+      for (size_t k = first[team]; k < first[team] + count[team]; ++k) {
+        const Unit& t = state_.units[static_cast<size_t>(damaged_[k])];
+        if (std::abs(t.x - r.x) <= kArrvRepairRange && std::abs(t.y - r.y) <= kArrvRepairRange) consider(damaged_[k]);
+      }
+    } else {
+      index_->query(layers(r.team, true, true), r.x, r.y, kArrvRepairRange + kVehicleRadius, consider);
+    }
     if (best >= 0) {
       Unit& t = state_.units[static_cast<size_t>(best)];
       t.durability = std::min(kMaxDurability, t.durability + kArrvRepairPerTick);
@@ -611,7 +749,7 @@ void CodewarsGame::kill(int id) {
   u.selected = 0;
   u.durability = 0;
   u.order = 0;
-  index_->remove(id, u);
+  index_->remove(id);
   state_.teams[static_cast<size_t>(1 - u.team)].score += kScorePerVehicle;
 }
 

@@ -35,6 +35,10 @@ const char* to_string(MapSize size);
 
 // What the rules depend on. Which features are on is decided by whoever builds the game
 // (the env maps its `auto` options here).
+// The broadphase behind movement, combat, repairs and every spatial query (game.cpp,
+// Index): a uniform grid, or Box2D's dynamic AABB tree. The same trajectories either way.
+enum class Broadphase : uint8_t { grid, box2d };
+
 struct GameSetup {
   MapSize size = MapSize::small;  // full: 1024 x 1024, 2 x 500 units; small: 256 x 256, 2 x 50; duel: 128, 2 x 10
   bool nuclear = false;           // tactical nuclear strikes
@@ -42,6 +46,7 @@ struct GameSetup {
   bool terrain = true;            // seeded swamps and forests (off: all plain)
   bool weather = true;            // seeded clouds and rain (off: all clear)
   bool rate_limit = true;         // the original's 12 actions per 60 ticks (+3 per control centre)
+  Broadphase broadphase = Broadphase::grid;
 };
 
 // Standing order of one vehicle.
@@ -183,8 +188,8 @@ class CodewarsGame {
   }
   static constexpr unsigned kAllLayers = 0xF;
   // Replaces `out` with the ids of the living units of `layers` whose box overlaps
-  // [x - half, x + half] x [y - half, y + half] (a superset of those within half - 2 of
-  // (x, y)), in the broadphase's order (deterministic for a given state).
+  // [x - half, x + half] x [y - half, y + half] (widened by a fraction of a unit: a
+  // superset of those within half - 2 of (x, y)), in ascending id order.
   void units_near(unsigned layers, float x, float y, float half, std::vector<int32_t>& out) const;
 
   // ---- inspection and scenario set-up ----------------------------------------------
@@ -231,7 +236,7 @@ class CodewarsGame {
   int squads_per_team_ = 0;
   std::unique_ptr<Index> index_;
   // Scratch, sized once.
-  std::vector<int32_t> order_, candidates_;
+  std::vector<int32_t> order_, candidates_, damaged_;
   std::vector<float> damage_;
 };
 

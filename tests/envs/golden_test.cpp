@@ -51,6 +51,9 @@ const Golden kGolden[] = {
     {"codewars", "{size: duel}", 1200, 0xa25191e40fd8963c},
     {"codewars", "{size: small}", 1200, 0xda56c12659ec6498},
     {"codewars", "{size: full}", 300, 0x51bb549950c862f3},
+    // Box2D's tree as the broadphase: the same trajectories as the default grid.
+    {"codewars", "{size: small, broadphase: box2d}", 1200, 0xda56c12659ec6498},
+    {"codewars", "{size: full, broadphase: box2d}", 300, 0x51bb549950c862f3},
 };
 
 INSTANTIATE_TEST_SUITE_P(Games, GoldenDigest, ::testing::ValuesIn(kGolden),

@@ -2,6 +2,7 @@
 // group orders, rate limit, nuclear strikes, symmetry, snapshots, conformance at every size.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -469,6 +470,100 @@ TEST(CodewarsGame, RulesRunWithoutTheEnvAndMatchIt) {
   for (const auto& u : game.state().units) hits += u.durability < kMaxDurability ? 1 : 0;
   EXPECT_GT(hits, 0) << "the armies met and fought";
   EXPECT_EQ(game.result().winner, env.result().winner);
+}
+
+TEST(CodewarsGame, GridAndBox2dBroadphasesPlayTheSameGame) {
+  // The full game (2 x 500, facilities, strikes) under either broadphase: both armies
+  // charge the centre and fight; the states stay equal byte for byte, tick for tick, and
+  // so do the spatial queries controllers use (units_near, sees).
+  GameSetup setup{MapSize::full, true, true};
+  CodewarsGame grid(setup);
+  setup.broadphase = Broadphase::box2d;
+  CodewarsGame tree(setup);
+  for (CodewarsGame* g : {&grid, &tree}) g->reset(11);
+  Action select;
+  select.type = ActionType::clear_and_select;
+  select.left = 0, select.top = 0, select.right = 1024, select.bottom = 1024;
+  Action charge;
+  charge.type = ActionType::move;
+  for (int team = 0; team < kNumTeams; ++team) {
+    charge.x = charge.y = team == 0 ? 500.0f : -500.0f;
+    for (CodewarsGame* g : {&grid, &tree}) {
+      ASSERT_EQ(g->act(team, select), ActionStatus::ok);
+      ASSERT_EQ(g->act(team, charge), ActionStatus::ok);
+    }
+  }
+  std::vector<int32_t> near_grid, near_tree;
+  int64_t queried = 0;
+  for (int t = 0; t < 1200; ++t) {
+    grid.tick();
+    tree.tick();
+    const auto &a = grid.state(), &b = tree.state();
+    ASSERT_EQ(a.units.size(), b.units.size()) << "tick " << t + 1;
+    ASSERT_EQ(std::memcmp(a.units.data(), b.units.data(), a.units.size() * sizeof(Unit)), 0)
+        << "diverged at tick " << t + 1;
+    ASSERT_EQ(a.rng, b.rng) << "tick " << t + 1;
+    if (t % 100 != 99) continue;
+    for (size_t i = 0; i < a.units.size(); i += 37) {
+      const Unit& u = a.units[i];
+      for (const float half : {4.0f, 25.0f, 60.0f}) {
+        // Each returns a superset of the units whose box overlaps the query's (the margins
+        // differ); the units within the box itself are the same.
+        const float x = u.x + 3, y = u.y - 2;
+        const auto inside = [&](std::vector<int32_t>& ids) {
+          std::erase_if(ids, [&](int32_t id) {
+            const Unit& o = a.units[static_cast<size_t>(id)];
+            return std::abs(o.x - x) > half || std::abs(o.y - y) > half;
+          });
+        };
+        grid.units_near(CodewarsGame::kAllLayers, x, y, half, near_grid);
+        tree.units_near(CodewarsGame::kAllLayers, x, y, half, near_tree);
+        ASSERT_TRUE(std::is_sorted(near_grid.begin(), near_grid.end()));
+        inside(near_grid), inside(near_tree);
+        ASSERT_EQ(near_grid, near_tree) << "units_near at tick " << t + 1;
+        queried += static_cast<int64_t>(near_grid.size());
+      }
+      for (int team = 0; team < kNumTeams; ++team)
+        ASSERT_EQ(grid.sees(team, u.x + 50, u.y + 50), tree.sees(team, u.x + 50, u.y + 50));
+    }
+  }
+  int hurt = 0, dead = 0;
+  for (const auto& u : grid.state().units) hurt += u.alive && u.durability < kMaxDurability, dead += !u.alive;
+  EXPECT_GT(dead, 0) << "the armies met and fought";
+  EXPECT_GT(hurt, 0);
+  EXPECT_GT(queried, 1000);
+}
+
+TEST(CodewarsRules, AMoveEndingExactlyAtContactIsBlockedTheSameUnderEitherBroadphase) {
+  // A tank moving 0.18 toward another 4.18 ahead ends its move at contact distance. Whether
+  // the float solution says t just below 1 (blocked) or not depends on the last bits, and
+  // the broadphase must hand that neighbour to the move either way: with too narrow a
+  // grid query the grid game diverged from the tree's (swarm vs rush, full, tick 267).
+  // The case that diverged: a tank on swamp (speed 0.3 x 0.6) at y 116.76004 and another
+  // 4.18 ahead, and its neighbours one float step at a time.
+  int blocked = 0;
+  float ahead = 120.940071f;
+  for (int k = 0; k < 12; ++k) ahead = std::nextafter(ahead, 0.0f);
+  for (int k = 0; k < 24; ++k, ahead = std::nextafter(ahead, 200.0f)) {
+    float end[2] = {0, 0};
+    for (const char* bp : {"broadphase=grid", "broadphase=box2d"}) {
+      Scenario s({bp});
+      const int a = s.add(0, kTank, 220, 116.76004f);
+      s.add(0, kTank, 220, ahead);
+      s.select_rect(0, 218, 115, 222, 118);
+      Action move;
+      move.type = ActionType::move;
+      move.x = 0, move.y = 20;
+      move.max_speed = 0.3f * 0.6f;
+      s.order(0, move);
+      s.step();
+      end[bp[11] == 'g' ? 0 : 1] = s.unit(a).y;
+    }
+    ASSERT_EQ(end[0], end[1]) << "other tank at y " << ahead;
+    blocked += end[0] < 116.76004f + 0.18f;
+  }
+  EXPECT_GT(blocked, 0) << "the nearer positions block the move";
+  EXPECT_LT(blocked, 24) << "and some do not";
 }
 
 TEST(CodewarsEnv, ObservationChannelsAreNamed) {
