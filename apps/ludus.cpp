@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "plot.hpp"
 #include "ludus/engine/bytes.hpp"
 #include "ludus/engine/config.hpp"
 #include "ludus/engine/plugin.hpp"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   ludus::cli::add_run_commands(app);
   ludus::cli::add_bench_commands(app);
   ludus::cli::add_rollout_commands(app);
+  ludus::cli::add_plot_commands(app);
 #ifdef LUDUS_HAVE_TORCH
   ludus::cli::add_train_commands(app);
 #endif

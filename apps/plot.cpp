@@ -92,20 +92,36 @@ struct Series {
   std::vector<double> x, y, lo, hi;
 };
 
-void panel(Canvas& cv, int px, int py, int pw, int ph, const std::string& title, const Series& s, Rgb color,
+struct Curve {
+  Series s;
+  Rgb color;
+  std::string label;  // shown in the panel's legend when not empty
+};
+
+// One panel of curves on shared axes (the first curve's 95% band, if it has one, shaded).
+void panel(Canvas& cv, int px, int py, int pw, int ph, const std::string& title, const std::vector<Curve>& curves,
            bool unit_range) {
   const Rgb axis{60, 60, 60}, grid{225, 225, 225};
   const int l = px + 70, r = px + pw - 20, t = py + 40, b = py + ph - 45;
   cv.text(px + (pw - Canvas::text_width(title)) / 2.0, py + 10, title, axis);
-  if (s.x.empty()) {
+  bool any = false;
+  double x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+  for (const Curve& c : curves) {
+    const Series& s = c.s;
+    if (s.x.empty()) continue;
+    const auto [ylo, yhi] = std::minmax_element(s.y.begin(), s.y.end());
+    if (!any) x0 = s.x.front(), x1 = s.x.back(), y0 = *ylo, y1 = *yhi;
+    x0 = std::min(x0, s.x.front()), x1 = std::max(x1, s.x.back());
+    y0 = std::min(y0, *ylo), y1 = std::max(y1, *yhi);
+    for (double v : s.lo) y0 = std::min(y0, v);
+    for (double v : s.hi) y1 = std::max(y1, v);
+    any = true;
+  }
+  if (!any) {
     cv.text(l + 20, (t + b) / 2.0, "no data yet", axis);
     return;
   }
-  double x0 = s.x.front(), x1 = s.x.back();
   if (x1 <= x0) x1 = x0 + 1;
-  double y0 = *std::min_element(s.y.begin(), s.y.end()), y1 = *std::max_element(s.y.begin(), s.y.end());
-  for (double v : s.lo) y0 = std::min(y0, v);
-  for (double v : s.hi) y1 = std::max(y1, v);
   if (unit_range) y0 = 0, y1 = 1;
   if (y1 - y0 < 1e-9) y0 -= 0.5, y1 += 0.5;
   auto X = [&](double v) { return l + (v - x0) / (x1 - x0) * (r - l); };
@@ -120,56 +136,129 @@ void panel(Canvas& cv, int px, int py, int pw, int ph, const std::string& title,
   cv.line(l, t, l, b, axis, 1);
   cv.line(l, b, r, b, axis, 1);
   cv.text((l + r) / 2.0 - Canvas::text_width("agent-steps") / 2.0, b + 26, "agent-steps", axis);
-  if (!s.lo.empty()) {
+  for (const Curve& c : curves) {
+    const Series& s = c.s;
+    if (s.lo.empty()) continue;
     for (size_t i = 0; i + 1 < s.x.size(); ++i) {
       for (int xx = static_cast<int>(X(s.x[i])); xx <= static_cast<int>(X(s.x[i + 1])); ++xx) {
         const double f = (xx - X(s.x[i])) / std::max(1.0, X(s.x[i + 1]) - X(s.x[i]));
         const double lo = s.lo[i] + f * (s.lo[i + 1] - s.lo[i]), hi = s.hi[i] + f * (s.hi[i + 1] - s.hi[i]);
-        for (int yy = static_cast<int>(Y(hi)); yy <= static_cast<int>(Y(lo)); ++yy) cv.blend(xx, yy, color, 0.18);
+        for (int yy = static_cast<int>(Y(hi)); yy <= static_cast<int>(Y(lo)); ++yy) cv.blend(xx, yy, c.color, 0.18);
       }
     }
   }
-  for (size_t i = 0; i + 1 < s.x.size(); ++i) cv.line(X(s.x[i]), Y(s.y[i]), X(s.x[i + 1]), Y(s.y[i + 1]), color);
-  if (s.x.size() == 1) cv.line(X(s.x[0]) - 3, Y(s.y[0]), X(s.x[0]) + 3, Y(s.y[0]), color, 4);
+  int legend_y = t + 6;
+  for (const Curve& c : curves) {
+    const Series& s = c.s;
+    for (size_t i = 0; i + 1 < s.x.size(); ++i)
+      cv.line(X(s.x[i]), Y(s.y[i]), X(s.x[i + 1]), Y(s.y[i + 1]), c.color);
+    if (s.x.size() == 1) cv.line(X(s.x[0]) - 3, Y(s.y[0]), X(s.x[0]) + 3, Y(s.y[0]), c.color, 4);
+    if (c.label.empty()) continue;
+    cv.line(l + 12, legend_y + 7, l + 36, legend_y + 7, c.color, 3);
+    cv.text(l + 44, legend_y, c.label, axis);
+    legend_y += 22;
+  }
+}
+
+// A metrics.csv: its header's columns and its rows (cells as text; missing cells empty).
+struct Table {
+  std::map<std::string, size_t> col;
+  std::vector<std::vector<std::string>> rows;
+};
+
+Table read_metrics(const std::string& metrics_csv, std::initializer_list<std::string> need) {
+  std::ifstream in(metrics_csv);
+  if (!in) throw std::runtime_error(metrics_csv + ": cannot open");
+  std::string line;
+  if (!std::getline(in, line)) throw std::runtime_error(metrics_csv + ": empty");
+  Table t;
+  {
+    std::stringstream ss(line);
+    std::string name;
+    for (size_t i = 0; std::getline(ss, name, ','); ++i) t.col[name] = i;
+  }
+  for (const auto& n : need)
+    if (!t.col.count(n)) throw std::runtime_error(metrics_csv + ": no column '" + n + "'");
+  for (size_t k = 2; std::getline(in, line); ++k) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string cell;
+    while (std::getline(ss, cell, ',')) f.push_back(cell);
+    while (f.size() < t.col.size()) f.emplace_back();
+    for (const auto& n : need) {
+      const std::string& v = f[t.col[n]];
+      if (v.empty()) continue;
+      try {
+        size_t used = 0;
+        (void)std::stod(v, &used);
+        if (used != v.size()) throw std::invalid_argument(v);
+      } catch (const std::exception&) {
+        throw std::runtime_error(metrics_csv + ":" + std::to_string(k) + ": column '" + n + "' is not a number: '" +
+                                 v + "'");
+      }
+    }
+    t.rows.push_back(std::move(f));
+  }
+  return t;
 }
 
 }  // namespace
 
 void write_learning_curves(const std::string& metrics_csv, const std::string& png_path) {
-  std::ifstream in(metrics_csv);
-  if (!in) throw std::runtime_error(metrics_csv + ": cannot open");
-  std::string line;
-  if (!std::getline(in, line)) throw std::runtime_error(metrics_csv + ": empty");
-  std::map<std::string, size_t> col;
-  {
-    std::stringstream ss(line);
-    std::string name;
-    for (size_t i = 0; std::getline(ss, name, ','); ++i) col[name] = i;
-  }
-  for (const char* need : {"samples", "mean_return", "train_win", "entropy", "eval_win", "eval_low", "eval_high"})
-    if (!col.count(need)) throw std::runtime_error(metrics_csv + ": no column '" + need + "'");
+  const Table t = read_metrics(metrics_csv, {"samples", "mean_return", "train_win", "entropy", "eval_win", "eval_low",
+                                             "eval_high"});
+  const auto at = [&](const std::vector<std::string>& f, const char* name) { return f[t.col.at(name)]; };
   Series ret, win, eval, ent;
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) f.push_back(cell);
-    while (f.size() < col.size()) f.emplace_back();
-    const double x = std::stod(f[col["samples"]]);
-    ret.x.push_back(x), ret.y.push_back(std::stod(f[col["mean_return"]]));
-    win.x.push_back(x), win.y.push_back(std::stod(f[col["train_win"]]));
-    ent.x.push_back(x), ent.y.push_back(std::stod(f[col["entropy"]]));
-    if (!f[col["eval_win"]].empty()) {
-      eval.x.push_back(x), eval.y.push_back(std::stod(f[col["eval_win"]]));
-      eval.lo.push_back(std::stod(f[col["eval_low"]])), eval.hi.push_back(std::stod(f[col["eval_high"]]));
+  for (const auto& f : t.rows) {
+    if (at(f, "samples").empty()) continue;
+    const double x = std::stod(at(f, "samples"));
+    ret.x.push_back(x), ret.y.push_back(std::stod(at(f, "mean_return")));
+    win.x.push_back(x), win.y.push_back(std::stod(at(f, "train_win")));
+    ent.x.push_back(x), ent.y.push_back(std::stod(at(f, "entropy")));
+    if (!at(f, "eval_win").empty()) {
+      eval.x.push_back(x), eval.y.push_back(std::stod(at(f, "eval_win")));
+      eval.lo.push_back(std::stod(at(f, "eval_low"))), eval.hi.push_back(std::stod(at(f, "eval_high")));
     }
   }
   Canvas cv(1200, 800);
-  panel(cv, 0, 0, 600, 400, "mean return per rollout", ret, Rgb{40, 100, 220}, false);
-  panel(cv, 600, 0, 600, 400, "training win rate", win, Rgb{220, 90, 40}, true);
-  panel(cv, 0, 400, 600, 400, "evaluation win rate (95% interval)", eval, Rgb{30, 160, 80}, true);
-  panel(cv, 600, 400, 600, 400, "policy entropy", ent, Rgb{140, 70, 190}, false);
+  panel(cv, 0, 0, 600, 400, "mean return per rollout", {{ret, Rgb{40, 100, 220}, ""}}, false);
+  panel(cv, 600, 0, 600, 400, "training win rate", {{win, Rgb{220, 90, 40}, ""}}, true);
+  panel(cv, 0, 400, 600, 400, "evaluation win rate (95% interval)", {{eval, Rgb{30, 160, 80}, ""}}, true);
+  panel(cv, 600, 400, 600, 400, "policy entropy", {{ent, Rgb{140, 70, 190}, ""}}, false);
   cv.write_png(png_path);
 }
 
+void write_comparison(const std::vector<PlotGroup>& groups, const std::string& column, const std::string& png_path) {
+  static const Rgb kColors[] = {{30, 110, 220}, {220, 80, 40}, {30, 160, 80}, {150, 70, 190},
+                                {200, 150, 20}, {20, 170, 170}, {120, 120, 120}, {230, 60, 150}};
+  if (groups.empty()) throw std::runtime_error("nothing to plot: name at least one LABEL=RUN_DIR");
+  std::vector<Curve> curves;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    // The k-th non-empty value of each run, averaged over the runs that have one; its
+    // x is the mean of their agent-steps (runs of one config evaluate at the same steps).
+    std::vector<double> sx, sy;
+    std::vector<int> n;
+    for (const auto& dir : groups[g].run_dirs) {
+      const std::string csv = dir + "/metrics.csv";
+      const Table t = read_metrics(csv, {"samples", column});
+      size_t k = 0;
+      for (const auto& f : t.rows) {
+        const std::string& v = f[t.col.at(column)];
+        if (v.empty() || f[t.col.at("samples")].empty()) continue;
+        if (k == sx.size()) sx.push_back(0), sy.push_back(0), n.push_back(0);
+        sx[k] += std::stod(f[t.col.at("samples")]), sy[k] += std::stod(v), ++n[k];
+        ++k;
+      }
+    }
+    Curve c{{}, kColors[g % std::size(kColors)], groups[g].label};
+    for (size_t k = 0; k < sx.size(); ++k) c.s.x.push_back(sx[k] / n[k]), c.s.y.push_back(sy[k] / n[k]);
+    c.label += " (" + std::to_string(groups[g].run_dirs.size()) + (groups[g].run_dirs.size() == 1 ? " run)" : " runs)");
+    curves.push_back(std::move(c));
+  }
+  const bool unit = column.find("win") != std::string::npos || column.find("draw") != std::string::npos ||
+                    column.find("loss") != std::string::npos;
+  Canvas cv(1000, 600);
+  panel(cv, 0, 0, 1000, 600, column + ", mean over each label's runs", curves, unit);
+  cv.write_png(png_path);
+}
 }  // namespace ludus::cli

@@ -180,4 +180,13 @@ head_opp=${opponents%% *}
       }' "$results"
   done
 } > "$out/table.md"
+# The training evaluations of every variant, its seeds averaged, on one panel.
+groups=()
+for v in "${variants[@]}"; do
+  name=${v%%:*} dirs=""
+  for seed in $seeds; do dirs+="${dirs:+,}$out/$name-seed$seed"; done
+  groups+=("$name=$dirs")
+done
+"$ludus" plot -o "$out/curves.png" "${groups[@]}" > /dev/null || die "cannot draw $out/curves.png (above)"
+echo "(curves: $out/curves.png)" >> "$out/table.md"
 cat "$out/table.md"

@@ -40,6 +40,13 @@ if "$ludus" train --help > /dev/null 2>&1; then
   done
   check train-refuses-existing-run 1 'already holds a run' -- "$ludus" train --set run_dir=run "${tiny[@]}"
   check train-resume 0 'resumed' -- "$ludus" train --resume run
+  check plot-runs 0 'out/cmp.png: 2 line\(s\) of train_win' -- "$ludus" plot -o out/cmp.png --column train_win a=run b=run,run
+  [ -s out/cmp.png ] || { echo "FAIL plot-runs: no PNG"; fails=$((fails + 1)); }
+  check plot-not-a-run 2 'out has no metrics.csv' -- "$ludus" plot -o out/x.png a=out
+  check plot-bad-group 2 "'run' is not LABEL=RUN_DIR" -- "$ludus" plot -o out/x.png run
+  check plot-bad-column 1 "no column 'nope'" -- "$ludus" plot -o out/x.png --column nope a=run
+  mkdir -p badrun && printf 'update,samples,eval_win\n1,100,0.5\n2,2x00,0.6\n' > badrun/metrics.csv
+  check plot-bad-cell 1 "badrun/metrics.csv:3: column 'samples' is not a number: '2x00'" -- "$ludus" plot -o out/x.png a=badrun
   check eval-checkpoint 0 'over 4 matches: .* win rate' -- "$ludus" eval --checkpoint run/best.pt --opponent random -n 4 --replays 1 --out evals
   check eval-set-threads 0 'over 6 matches: .* of decided' -- "$ludus" eval --checkpoint run/best.pt --opponent random -n 6 --replays 0 --threads 2 --set max_ticks=200
   check eval-set-bad-key 1 "unknown key 'max_tick'" -- "$ludus" eval --checkpoint run/best.pt --opponent random -n 2 --set max_tick=200

@@ -22,6 +22,11 @@ if [ "$rows" -ne 3 ] || [ "$evals" -ne 12 ]; then
 else
   echo "ok   table"
 fi
+if [ "$(head -c 8 "$work/cmp/curves.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
+  echo "ok   curves"
+else
+  echo "FAIL curves: $work/cmp/curves.png is not a PNG"; fails=$((fails + 1))
+fi
 for f in "$work"/cmp/*-seed[12]; do
   [ -f "$f.done" ] && ls "$f"/checkpoints/ckpt_*.pt > /dev/null 2>&1 || { echo "FAIL run $f: no checkpoint"; fails=$((fails + 1)); }
 done
