@@ -150,8 +150,7 @@ void panel(Canvas& cv, int px, int py, int pw, int ph, const std::string& title,
   int legend_y = t + 6;
   for (const Curve& c : curves) {
     const Series& s = c.s;
-    for (size_t i = 0; i + 1 < s.x.size(); ++i)
-      cv.line(X(s.x[i]), Y(s.y[i]), X(s.x[i + 1]), Y(s.y[i + 1]), c.color);
+    for (size_t i = 0; i + 1 < s.x.size(); ++i) cv.line(X(s.x[i]), Y(s.y[i]), X(s.x[i + 1]), Y(s.y[i + 1]), c.color);
     if (s.x.size() == 1) cv.line(X(s.x[0]) - 3, Y(s.y[0]), X(s.x[0]) + 3, Y(s.y[0]), c.color, 4);
     if (c.label.empty()) continue;
     cv.line(l + 12, legend_y + 7, l + 36, legend_y + 7, c.color, 3);
@@ -193,8 +192,8 @@ Table read_metrics(const std::string& metrics_csv, std::initializer_list<std::st
         (void)std::stod(v, &used);
         if (used != v.size()) throw std::invalid_argument(v);
       } catch (const std::exception&) {
-        throw std::runtime_error(metrics_csv + ":" + std::to_string(k) + ": column '" + n + "' is not a number: '" +
-                                 v + "'");
+        throw std::runtime_error(metrics_csv + ":" + std::to_string(k) + ": column '" + n + "' is not a number: '" + v +
+                                 "'");
       }
     }
     t.rows.push_back(std::move(f));
@@ -205,8 +204,8 @@ Table read_metrics(const std::string& metrics_csv, std::initializer_list<std::st
 }  // namespace
 
 void write_learning_curves(const std::string& metrics_csv, const std::string& png_path) {
-  const Table t = read_metrics(metrics_csv, {"samples", "mean_return", "train_win", "entropy", "eval_win", "eval_low",
-                                             "eval_high"});
+  const Table t = read_metrics(metrics_csv,
+                               {"samples", "mean_return", "train_win", "entropy", "eval_win", "eval_low", "eval_high"});
   const auto at = [&](const std::vector<std::string>& f, const char* name) { return f[t.col.at(name)]; };
   Series ret, win, eval, ent;
   for (const auto& f : t.rows) {
@@ -229,7 +228,7 @@ void write_learning_curves(const std::string& metrics_csv, const std::string& pn
 }
 
 void write_comparison(const std::vector<PlotGroup>& groups, const std::string& column, const std::string& png_path) {
-  static const Rgb kColors[] = {{30, 110, 220}, {220, 80, 40}, {30, 160, 80}, {150, 70, 190},
+  static const Rgb kColors[] = {{30, 110, 220}, {220, 80, 40},  {30, 160, 80},   {150, 70, 190},
                                 {200, 150, 20}, {20, 170, 170}, {120, 120, 120}, {230, 60, 150}};
   if (groups.empty()) throw std::runtime_error("nothing to plot: name at least one LABEL=RUN_DIR");
   std::vector<Curve> curves;
