@@ -185,12 +185,13 @@ Table read_metrics(const std::string& metrics_csv, std::initializer_list<std::st
     while (std::getline(ss, cell, ',')) f.push_back(cell);
     while (f.size() < t.col.size()) f.emplace_back();
     for (const auto& n : need) {
-      const std::string& v = f[t.col[n]];
+      std::string& v = f[t.col[n]];
       if (v.empty()) continue;
       try {
         size_t used = 0;
-        (void)std::stod(v, &used);
+        const double d = std::stod(v, &used);
         if (used != v.size()) throw std::invalid_argument(v);
+        if (!std::isfinite(d)) v.clear();  // nan / inf: a point left out, not an error
       } catch (const std::exception&) {
         throw std::runtime_error(metrics_csv + ":" + std::to_string(k) + ": column '" + n + "' is not a number: '" + v +
                                  "'");
@@ -208,13 +209,16 @@ void write_learning_curves(const std::string& metrics_csv, const std::string& pn
                                {"samples", "mean_return", "train_win", "entropy", "eval_win", "eval_low", "eval_high"});
   const auto at = [&](const std::vector<std::string>& f, const char* name) { return f[t.col.at(name)]; };
   Series ret, win, eval, ent;
+  const auto add = [&](Series& s, double x, const std::string& v) {
+    if (!v.empty()) s.x.push_back(x), s.y.push_back(std::stod(v));
+  };
   for (const auto& f : t.rows) {
     if (at(f, "samples").empty()) continue;
     const double x = std::stod(at(f, "samples"));
-    ret.x.push_back(x), ret.y.push_back(std::stod(at(f, "mean_return")));
-    win.x.push_back(x), win.y.push_back(std::stod(at(f, "train_win")));
-    ent.x.push_back(x), ent.y.push_back(std::stod(at(f, "entropy")));
-    if (!at(f, "eval_win").empty()) {
+    add(ret, x, at(f, "mean_return"));
+    add(win, x, at(f, "train_win"));
+    add(ent, x, at(f, "entropy"));
+    if (!at(f, "eval_win").empty() && !at(f, "eval_low").empty() && !at(f, "eval_high").empty()) {
       eval.x.push_back(x), eval.y.push_back(std::stod(at(f, "eval_win")));
       eval.lo.push_back(std::stod(at(f, "eval_low"))), eval.hi.push_back(std::stod(at(f, "eval_high")));
     }
