@@ -3,7 +3,8 @@
 # trained on one config with equal agent-steps, each run's final (or best) checkpoint is
 # evaluated on held-out seeds, and a Markdown table (per seed, then mean +- sd per
 # variant, with the training steps at which the training evaluation first reached 50%)
-# is written to OUT/table.md. Interrupted runs are resumed, finished ones and their
+# is written to OUT/table.md, the variants' training-evaluation curves (`ludus plot`) to
+# OUT/curves.png. Interrupted runs are resumed, finished ones and their
 # evaluations are kept, so running it again continues where it stopped.
 #
 #   scripts/compare.sh [options]
