@@ -1,6 +1,7 @@
 // `ludus plot`: learning curves of several runs on one panel, grouped and averaged.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>

@@ -1,6 +1,6 @@
 // Codewars rules: the plain state's set-up (map, armies), the original's actions, the tick
-// (movement and collisions on a broadphase grid or b2DynamicTree, combat, repair, facilities, strikes, upkeep)
-// and snapshot validation.
+// (movement and collisions on a grid or b2DynamicTree broadphase, combat, repair, facilities,
+// strikes, upkeep) and snapshot validation.
 #include "codewars/game.hpp"
 
 #include <box2d/b2_collision.h>
@@ -62,9 +62,8 @@ const char* to_string(ActionStatus status) {
 //   fat margin, so it re-inserts nearly every moving vehicle every tick.
 // Queries return slightly different supersets of the units in the box, and every consumer
 // filters exactly and is order-free, so the game's trajectories are the same bit for bit
-// under either (tests/envs/codewars, tests/envs/golden_test.cpp). Rebuilt
-// from the plain state (reset, load, tests), so no history carries over; every
-// consumer of a query filters exactly and is order-free.
+// under either (tests/envs/codewars, tests/envs/golden_test.cpp). Rebuilt from the plain
+// state (reset, load, tests), so no history carries over.
 struct CodewarsGame::Index {
   static constexpr int kLayers = 4;      // layer = team * 2 + (aerial ? 1 : 0)
   static constexpr float kCell = 16.0f;  // grid: world units per cell side
