@@ -354,7 +354,7 @@ void CodewarsGame::spawn(int team, int type, float x, float y, int squad) {
 
 void CodewarsGame::place_armies() {
   state_.units.clear();
-  index_->rebuild(state_.units, world_, setup_.broadphase == Broadphase::box2d);
+  rebuild_index();
   struct Placed {
     int type, squad;
     float x, y;
@@ -656,7 +656,7 @@ void CodewarsGame::repair() {
   // The damaged vehicles, per team, as the tick's repairs start (repairs only raise
   // durability, so no vehicle joins them during the loop). Until the armies meet there
   // are none and the ARRVs have nothing to look for; while there are few, each ARRV
-  // checks them directly instead of walking the tree.
+  // checks them directly instead of querying the broadphase.
   constexpr size_t kFewDamaged = 64;
   std::array<size_t, kNumTeams> first{}, count{};
   damaged_.clear();
