@@ -254,6 +254,66 @@ TEST(Codeball, NitroSpendsOnePointPer0_6SpeedAndAPackRefillsIt) {
   EXPECT_EQ(h.s().packs[3].respawn_ticks, 0) << "pack respawns after 600 ticks";
 }
 
+// Two robots short of nitro reach the same pack in the same microtick: the rules give it
+// to the first in their shuffled order. Returns how often robot 0 (of team 0) takes it.
+int pack_taken_by_robot0(bool deterministic, int tries) {
+  CodeballOptions o = one_v_one(100);
+  o.deterministic = deterministic;
+  Harness h(o);
+  int robot0 = 0;
+  for (int seed = 1; seed <= tries; ++seed) {
+    GameState s = quiet_state(h, {NITRO_PACK_X - 1.2, 1, NITRO_PACK_Z}, {-20, 2, 20});
+    Harness fresh(o);
+    fresh.reset(static_cast<uint64_t>(seed));
+    s.rng = fresh.s().rng;  // the same position under a different random stream
+    s.robots[1].position = {NITRO_PACK_X + 1.2, 1, NITRO_PACK_Z};
+    s.robots[1].velocity = {};
+    s.robots[1].touch = 1;
+    s.robots[0].nitro = s.robots[1].nitro = 10;
+    h.env.set_state(s);
+    h.act.assign(2, RobotAction{});
+    h.step();
+    const bool took0 = h.s().robots[0].nitro == MAX_NITRO_AMOUNT, took1 = h.s().robots[1].nitro == MAX_NITRO_AMOUNT;
+    EXPECT_NE(took0, took1) << "exactly one robot takes the pack (seed " << seed << ")";
+    robot0 += took0 ? 1 : 0;
+  }
+  return robot0;
+}
+
+TEST(Codeball, APackReachedByTwoRobotsAtOnceGoesToTheFirstInTheShuffledOrder) {
+  EXPECT_EQ(pack_taken_by_robot0(true, 50), 50) << "id order: robot 0 is always first";
+  const int robot0 = pack_taken_by_robot0(false, 200);
+  EXPECT_GT(robot0, 70) << "shuffled: either robot, about half each";
+  EXPECT_LT(robot0, 130) << "shuffled: either robot, about half each";
+}
+
+// Bullet's candidate pairs are put in the shuffled order too: in the default (random)
+// mode both backends draw the same hit restitutions for the same contacts, so a crowded
+// kickoff stays together as long as in deterministic mode.
+TEST(CodeballBullet, TheShuffledOrderIsTheSameWithBulletsPairs) {
+  CodeballOptions a, b;
+  b.collision = "bullet";
+  Harness ha(a), hb(b);
+  ha.reset(4);
+  hb.reset(4);
+  for (int t = 0; t < 90; ++t) {
+    for (int i = 0; i < 4; ++i) {
+      const Vec3 to_ball = ha.s().ball.position - ha.s().robots[static_cast<size_t>(i)].position;
+      ha.act[static_cast<size_t>(i)].target_velocity = to_ball.normalized() * 30.0;
+      ha.act[static_cast<size_t>(i)].jump_speed = to_ball.length() < 3.3 ? 15 : 0;
+    }
+    hb.act = ha.act;
+    ha.step();
+    hb.step();
+  }
+  EXPECT_EQ(ha.s().rng, hb.s().rng) << "the backends drew different numbers of hits";
+  EXPECT_LT((ha.s().ball.position - hb.s().ball.position).length(), 0.5) << "ball after 1.5 s";
+  for (int i = 0; i < 4; ++i)
+    EXPECT_LT(
+        (ha.s().robots[static_cast<size_t>(i)].position - hb.s().robots[static_cast<size_t>(i)].position).length(), 0.5)
+        << "robot " << i << " after 1.5 s";
+}
+
 // The simulation answers contacts in the middle of the field with the ground alone
 // (sim.hpp, in_middle): that is exact only if every other surface is at least
 // kMiddleClearance away there. Over a grid of the region and its edges, the rules' full

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
 
 namespace ludus {
 
@@ -41,6 +42,21 @@ class Rng {
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
   // Uniform integer in [0, n), n > 0 (Lemire's multiply-shift, slight bias below 2^-32).
   uint32_t below(uint32_t n) { return static_cast<uint32_t>(((next_u64() >> 32) * static_cast<uint64_t>(n)) >> 32); }
+
+  // Shuffles a short array (n <= 12) uniformly from a single 64-bit draw. Each
+  // Fisher-Yates index is the high word of the draw times the range and the low word goes
+  // on to the next index (multiply-shift with the bits reused), so the bias of any one
+  // permutation stays below n! / 2^64.
+  template <class T>
+  void shuffle_short(T* a, int n) {
+    __extension__ using u128 = unsigned __int128;  // GCC and Clang; __extension__ keeps -Wpedantic quiet
+    uint64_t r = next_u64();
+    for (int i = n - 1; i > 0; --i) {
+      const u128 p = static_cast<u128>(r) * static_cast<uint64_t>(i + 1);
+      std::swap(a[i], a[static_cast<uint64_t>(p >> 64)]);
+      r = static_cast<uint64_t>(p);
+    }
+  }
 
   const std::array<uint64_t, 4>& state() const { return state_; }
   void set_state(const std::array<uint64_t, 4>& s) { state_ = s; }
