@@ -81,6 +81,8 @@ void bench_env(const std::string& name, const ConfigTree& game, double seconds, 
   }
   if (k_dec == 1) return;
   // The same envs stepped to the next decision tick per call (VecEnv::step_to_decision).
+  int64_t ticks_per_env = 0;
+  double vec_rate_1 = 0;
   for (int threads : {1, 2}) {
     std::vector<std::unique_ptr<Env>> envs;
     for (int i = 0; i < num_envs; ++i) envs.push_back(entry.create(game));
@@ -97,7 +99,32 @@ void bench_env(const std::string& name, const ConfigTree& game, double seconds, 
         "  VecEnv {} envs, {} thread(s), to the next decision ({} ticks a call): {:.0f} env-ticks/s = {:.1f} "
         "game-seconds/s\n",
         num_envs, threads, k_dec, rate, rate / s.tick_rate_hz);
+    if (threads == 1) ticks_per_env = env_ticks / num_envs, vec_rate_1 = rate;
   }
+  // The lone env above plays its games from the start for the whole measurement, while
+  // each of the VecEnv's games gets 1 / num_envs of it: for long games (Codewars full) the
+  // two see different stretches of play, which cost differently per tick. Here the
+  // VecEnv's own games (same seeds, same ticks each) are stepped alone, one after another.
+  double matched_s = 0;
+  int64_t matched_ticks = 0;
+  for (int i = 0; i < num_envs; ++i) {
+    auto lone = entry.create(game);
+    int64_t resets = 0;
+    lone->reset(1 + static_cast<uint64_t>(i), v);
+    const auto t2 = Clock::now();
+    for (int64_t t = 0; t < ticks_per_env; ++t) {
+      if (lone->tick() % k_dec == 0) random_actions(s.action_space, rng, act.data(), s.num_agents);
+      lone->step(act.data(), v);
+      if (te || tr) lone->reset(1 + static_cast<uint64_t>(i) + static_cast<uint64_t>(++resets * num_envs), v);
+    }
+    matched_s += seconds_since(t2);
+    matched_ticks += ticks_per_env;
+  }
+  const double matched = matched_s > 0 ? static_cast<double>(matched_ticks) / matched_s : 0.0;
+  fmt::print(
+      "  the VecEnv's {} games stepped alone one after another ({} ticks each): {:.0f} ticks/s; VecEnv to the "
+      "decision on 1 thread / this: {:.2f}x\n",
+      num_envs, ticks_per_env, matched, matched > 0 ? vec_rate_1 / matched : 0.0);
 }
 
 #ifdef LUDUS_HAVE_TORCH

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
 #include <stdexcept>
 
 #include "ludus/engine/thread_pool.hpp"
@@ -31,6 +34,28 @@ TEST(ThreadPool, RethrowsAndStaysUsable) {
   pool.parallel_for(10, [&](int64_t) { n++; });
   EXPECT_EQ(n.load(), 10);
   EXPECT_THROW(ThreadPool(0), std::invalid_argument);
+}
+
+// Loops back to back (workers still spinning), and after pauses longer than the spin
+// (workers asleep on the condition variable), with items of uneven length: every index of
+// every loop runs exactly once and the caller returns only when all have run.
+TEST(ThreadPool, BackToBackLoopsAndLoopsAfterAPauseEachRunEveryIndexOnce) {
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    std::vector<std::atomic<int>> runs(48);
+    for (int loop = 0; loop < 3000; ++loop) {
+      const int n = 1 + loop % 48;
+      for (int i = 0; i < n; ++i) runs[static_cast<size_t>(i)].store(0);
+      pool.parallel_for(n, [&](int64_t i) {
+        if (loop % 101 == 0 && i == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
+        runs[static_cast<size_t>(i)].fetch_add(1);
+      });
+      for (int i = 0; i < n; ++i)
+        ASSERT_EQ(runs[static_cast<size_t>(i)].load(), 1)
+            << "loop " << loop << ", index " << i << ", " << threads << " threads";
+      if (loop % 500 == 499) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // workers fall asleep
+    }
+  }
 }
 
 }  // namespace
