@@ -44,8 +44,9 @@ TEST_P(GoldenDigest, TrajectoryIsUnchanged) {
 
 const Golden kGolden[] = {
     {"reach", "{}", 2000, 0xcc33821fb2ae17ba},
-    {"codeball", "{}", 1500,
-     0x9de3d6715a58956d},  // re-recorded 2026-12-05: the shuffled order decides pairs, hits, pickups
+    // The two random-mode Codeball digests were re-recorded on 2026-12-05, when the shuffled
+    // robot order came to decide pairs, hits and pickups.
+    {"codeball", "{}", 1500, 0x9de3d6715a58956d},
     {"codeball", "{deterministic: true}", 1500, 0xb446973e56c2d0b1},
     {"codeball", "{team_size: 1, microticks: 20, action_mode: discrete, decision_ticks: 4}", 1500, 0x78a1df3a115ec485},
     {"codeball", "{team_size: 3, nitro: false}", 600, 0x6de3c653e4760b54},
