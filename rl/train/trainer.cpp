@@ -13,6 +13,10 @@
 #include <sstream>
 #include <thread>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "ludus/engine/agent.hpp"
 #include "ludus/engine/registry.hpp"
 #include "ludus/rl/checkpoint.hpp"
@@ -383,6 +387,21 @@ UpdateStats Trainer::update() {
   return st;
 }
 
+namespace {
+
+// Each update allocates its rollout batch and the loss passes' tensors, megabytes each,
+// and frees them; the heap keeps the freed pages, and as games get longer the resident
+// size ratchets up to the largest update seen (the soak). Handing the free pages back
+// after every update keeps the resident size at what the next update needs, for about
+// 0.5-1% of the training throughput (BENCHMARKS.md).
+void return_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
+}  // namespace
+
 void Trainer::train(const std::function<bool(const UpdateStats&)>& on_update) {
   auto& im = *impl_;
   const auto ckpt_dir = fs::path(run_dir_) / "checkpoints";
@@ -419,6 +438,7 @@ void Trainer::train(const std::function<bool(const UpdateStats&)>& on_update) {
     if (is_main()) write_metrics(s);
     if (s.update % cfg_.checkpoint_every == 0 || final_update) checkpoint(s);
     last = s;
+    return_free_memory();
     std::vector<double> stop{on_update && !on_update(s) ? 1.0 : 0.0};
     dist_->all_reduce_max(stop, "agreeing whether to stop");
     if (stop[0] > 0) {
