@@ -296,19 +296,13 @@ const std::vector<std::pair<int, int>>& BulletBodies::candidate_pairs(const Game
     const auto a = static_cast<int>(reinterpret_cast<intptr_t>(arr[k].m_pProxy0->m_clientObject)) - 1;
     const auto b = static_cast<int>(reinterpret_cast<intptr_t>(arr[k].m_pProxy1->m_clientObject)) - 1;
     // Bullet keeps pairs whose bounds stopped overlapping until it next cleans up; those
-    // are harmless (the exact test follows) and kept out of the order by sorting.
+    // are harmless: the exact test follows.
     const int hi = std::max(a, b), lo = std::min(a, b);
     if (hi == n)
       pairs_.emplace_back(lo, -1);
     else
       pairs_.emplace_back(hi, lo);
   }
-  // The rules' order: robot pairs (i > j) by i then j, then each robot with the ball.
-  std::sort(pairs_.begin(), pairs_.end(), [](const auto& x, const auto& y) {
-    const bool bx = x.second < 0, by = y.second < 0;
-    if (bx != by) return !bx;
-    return x < y;
-  });
   return pairs_;
 }
 

@@ -59,8 +59,8 @@ class BulletBodies {
   BulletBodies& operator=(const BulletBodies&) = delete;
 
   // Updates the bodies' bounds from `s` and returns the pairs (i, j), i > j, whose bounds
-  // (padded by `margin` units) overlap; j == -1 is robot i with the ball. Sorted: robot
-  // pairs by (i, j), then robot-ball pairs by i — the rules' order.
+  // (padded by `margin` units) overlap; j == -1 is robot i with the ball. In no particular
+  // order: the simulation walks them in the rules' (shuffled) order.
   const std::vector<std::pair<int, int>>& candidate_pairs(const GameState& s, double margin);
 
  private:

@@ -274,37 +274,26 @@ TickEvents tick_impl(GameState& s, const RobotAction* actions, const SimOptions&
       r.touched_ball = 1;
     };
     if (bodies != nullptr) {
-      // Bullet's broadphase finds the candidates, in id order: robot pairs (i > j) by i then
-      // j, then each robot with the ball. Shuffled, they are put in the shuffled order.
-      const auto& candidates = bodies->candidate_pairs(s, kPairMargin);
-      if (opt.deterministic) {
-        for (const auto& [i, j] : candidates) {
-          if (j >= 0)
-            robot_pair(i, j);
-          else
-            robot_ball(i);
-        }
-      } else {
-        std::array<int, MAX_ROBOTS> rank{};
-        for (int k = 0; k < n; ++k) rank[static_cast<size_t>(order[static_cast<size_t>(k)])] = k;
-        // Keys in the rules' walk: a robot pair by (higher rank, lower rank), then a robot
-        // with the ball by its rank. A pair cache holds each pair of bodies at most once.
-        constexpr int kBallKey = MAX_ROBOTS * MAX_ROBOTS;
-        std::array<int, (MAX_ROBOTS + 1) * MAX_ROBOTS / 2> keys{};
-        size_t m = 0;
-        for (const auto& [i, j] : candidates) {
-          const int ri = rank[static_cast<size_t>(i)];
-          const int rj = j < 0 ? -1 : rank[static_cast<size_t>(j)];
-          keys.at(m++) = j < 0 ? kBallKey + ri : std::max(ri, rj) * MAX_ROBOTS + std::min(ri, rj);
-        }
-        std::sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(m));
-        for (size_t k = 0; k < m; ++k) {
-          if (keys[k] >= kBallKey)
-            robot_ball(order[static_cast<size_t>(keys[k] - kBallKey)]);
-          else
-            robot_pair(order[static_cast<size_t>(keys[k] / MAX_ROBOTS)],
-                       order[static_cast<size_t>(keys[k] % MAX_ROBOTS)]);
-        }
+      // Bullet's broadphase finds the candidates; they are walked in the rules' order: a robot
+      // pair by (higher rank, lower rank) in the shuffled order, then each robot with the ball
+      // by its rank (id order when deterministic). A pair cache holds each pair at most once.
+      std::array<int, MAX_ROBOTS> rank{};
+      for (int k = 0; k < n; ++k) rank[static_cast<size_t>(order[static_cast<size_t>(k)])] = k;
+      constexpr int kBallKey = MAX_ROBOTS * MAX_ROBOTS;
+      std::array<int, (MAX_ROBOTS + 1) * MAX_ROBOTS / 2> keys{};
+      size_t m = 0;
+      for (const auto& [i, j] : bodies->candidate_pairs(s, kPairMargin)) {
+        const int ri = rank[static_cast<size_t>(i)];
+        const int rj = j < 0 ? -1 : rank[static_cast<size_t>(j)];
+        keys.at(m++) = j < 0 ? kBallKey + ri : std::max(ri, rj) * MAX_ROBOTS + std::min(ri, rj);
+      }
+      std::sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(m));
+      for (size_t k = 0; k < m; ++k) {
+        if (keys[k] >= kBallKey)
+          robot_ball(order[static_cast<size_t>(keys[k] - kBallKey)]);
+        else
+          robot_pair(order[static_cast<size_t>(keys[k] / MAX_ROBOTS)],
+                     order[static_cast<size_t>(keys[k] % MAX_ROBOTS)]);
       }
     } else {
       for (int a = 0; a < n; ++a)
