@@ -30,16 +30,19 @@ while kill -0 "$pid" 2> /dev/null; do
 done
 wait "$pid" || { echo "soak: training failed; see $out/train.log"; tail -5 "$out/train.log"; exit 1; }
 warm=$(( minutes * 60 / 6 < 600 ? minutes * 60 / 6 : 600 ))
-# Each update allocates its rollout batch and frees it, so a sample taken mid-update reads
-# up to ~50% above one taken between updates (longer games, bigger batch), and a sample
-# can also catch the allocator just after it returned memory. A leak lifts the typical
-# sample: the verdict compares the median of the first 5 minutes after the warm-up with the
-# median of the last 5 minutes, and reports the peak beside them.
+# Each update allocates its rollout batch and frees it, and the trainer hands the free
+# pages back after every update, so a sample taken between updates reads what the process
+# keeps, and one taken mid-update reads up to ~60% more. As games lengthen, updates do too
+# and more samples land mid-update, which lifts a window's median with no leak at all (a
+# 40-minute run: median +48%, between-update level flat). A leak lifts what is kept: the
+# verdict compares the lower quartile of the first 5 minutes after the warm-up with the
+# lower quartile of the last 5 minutes, and reports the medians and the peak beside them.
 verdict=$(awk -F, -v warm="$warm" '
-  function median(a, k,    i, j, x) {
+  function sorted(a, k,    i, j, x) {
     for (i = 2; i <= k; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-    return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
   }
+  function median(a, k) { sorted(a, k); return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
+  function quartile(a, k) { sorted(a, k); return a[int((k + 3) / 4)] }
   NR > 1 && $1 >= warm { n++; t[n] = $1; r[n] = $2; f[n] = $3 }
   END { if (n < 2) { print "FAIL too few samples after the warm-up"; exit }
         k1 = 0; k2 = 0; peak = 0
@@ -48,9 +51,10 @@ verdict=$(awk -F, -v warm="$warm" '
           if (t[i] > t[n] - 300) a2[++k2] = r[i]
           if (r[i] > peak) peak = r[i]
         }
-        first = median(a1, k1); last = median(a2, k2); g = (last - first) / first * 100
-        printf "%s memory (median of 5 minutes) %d kB -> %d kB (%+.2f%%) after the warm-up, peak %d kB; open files %d -> %d\n",
-               (g <= 2 && f[n] <= f[1]) ? "PASS" : "FAIL", first, last, g, peak, f[1], f[n] }' "$out/samples.csv")
+        first = quartile(a1, k1); last = quartile(a2, k2); g = (last - first) / first * 100
+        m1 = median(a1, k1); m2 = median(a2, k2)
+        printf "%s memory (lower quartile of 5 minutes) %d kB -> %d kB (%+.2f%%) after the warm-up; medians %d -> %d kB, peak %d kB; open files %d -> %d\n",
+               (g <= 2 && f[n] <= f[1]) ? "PASS" : "FAIL", first, last, g, m1, m2, peak, f[1], f[n] }' "$out/samples.csv")
 echo "soak: $verdict" | tee "$out/summary.txt"
 status=0
 [[ $verdict == PASS* ]] || status=1
