@@ -392,8 +392,8 @@ namespace {
 // Each update allocates its rollout batch and the loss passes' tensors, megabytes each,
 // and frees them; the heap keeps the freed pages, and as games get longer the resident
 // size ratchets up to the largest update seen (the soak). Handing the free pages back
-// after every update keeps the resident size at what the next update needs, for about
-// 0.5-1% of the training throughput (BENCHMARKS.md).
+// after every update keeps the resident size at what the next update needs, for 0.5-1.6%
+// of the training throughput (BENCHMARKS.md).
 void return_free_memory() {
 #if defined(__GLIBC__)
   malloc_trim(0);
