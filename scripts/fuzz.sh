@@ -4,7 +4,8 @@
 # written). Exits non-zero if a target finds a crash, a leak, a timeout or an
 # out-of-memory; the input that did it is in build-fuzz/artifacts/<target>/.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET (default 30)] [TARGET ...]
-#   scripts/fuzz.sh --seeds      rewrites the snapshot and frame seeds (tests/fuzz/make_seeds.cpp)
+#   scripts/fuzz.sh --seeds      rewrites the snapshot, frame and checkpoint seeds (tests/fuzz/make_seeds.cpp)
+#                                and copies configs/*.yaml as the training-config seeds
 # LUDUS_FUZZ_SEED=N fixes libFuzzer's random seed (CI does, so a CI run is repeatable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,23 +14,23 @@ seeds=0
 if [ "${1:-}" = "--seeds" ]; then seeds=1; shift; fi
 secs=${1:-30}
 [ $# -gt 0 ] && shift
-# The checkpoint and training-config targets need libtorch, whose Debian headers (1.13) do
-# not compile under clang 14 in C++20 (c10::IValue is incomplete where std::vector needs
-# it): they are built only with LUDUS_FUZZ_TORCH=1 and a clang-ready libtorch
-# (-DTorch_DIR=...). tests/rl/checkpoint_test.cpp mutates checkpoints under GCC instead.
-all=(fuzz_replay fuzz_frame fuzz_game_config fuzz_load_state)
-torch=OFF
-if [ "${LUDUS_FUZZ_TORCH:-0}" = 1 ]; then torch=ON; all+=(fuzz_checkpoint fuzz_train_config); fi
+# Every target is torch-free: the checkpoint target reads the container and metadata
+# record (ludus::rl_meta); the torch archive inside is libtorch's, whose Debian headers
+# (1.13) do not compile under clang in C++20, and tests/rl/checkpoint_test.cpp mutates
+# whole checkpoints under GCC instead.
+all=(fuzz_replay fuzz_frame fuzz_game_config fuzz_load_state fuzz_checkpoint fuzz_train_config)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DLUDUS_FUZZ=ON \
   -DLUDUS_BUILD_TESTS=OFF -DLUDUS_BUILD_BENCH=OFF -DLUDUS_VIZ=OFF -DLUDUS_DIST=OFF \
-  -DLUDUS_WITH_TORCH=$torch > /tmp/ludus-fuzz-configure.$$.log 2>&1 ||
+  -DLUDUS_WITH_TORCH=OFF > /tmp/ludus-fuzz-configure.$$.log 2>&1 ||
   { cat /tmp/ludus-fuzz-configure.$$.log; exit 1; }
 cmake --build build-fuzz --target ludus_fuzzers make_seeds -j "$jobs"
 if [ $seeds -eq 1 ]; then
   build-fuzz/fuzz/make_seeds tests/fuzz/corpus
+  mkdir -p tests/fuzz/corpus/fuzz_train_config
+  cp configs/*.yaml tests/fuzz/corpus/fuzz_train_config/
   echo "fuzz: seeds written under tests/fuzz/corpus"
   exit 0
 fi
@@ -40,7 +41,7 @@ failed=0
 summary=""
 for t in "${targets[@]}"; do
   bin=build-fuzz/fuzz/$t
-  if [ ! -x "$bin" ]; then echo "fuzz: $t was not built (libtorch missing?)"; failed=1; continue; fi
+  if [ ! -x "$bin" ]; then echo "fuzz: $t was not built"; failed=1; continue; fi
   work=build-fuzz/corpus/$t art=build-fuzz/artifacts/$t/
   mkdir -p "$work" "$art"
   [ -d tests/fuzz/corpus/$t ] && cp -n tests/fuzz/corpus/$t/* "$work"/ 2>/dev/null || true

@@ -1,5 +1,6 @@
 // Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/): every game's
-// snapshots and frames at a few ticks, in the byte layout each target reads. Run from the
+// snapshots and frames at a few ticks, and checkpoint metadata records and containers of
+// a few network shapes, in the byte layout each target reads. Run from the
 // fuzz build: build-fuzz/fuzz/make_seeds tests/fuzz/corpus (scripts/fuzz.sh --seeds).
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "ludus/engine/frame.hpp"
 #include "ludus/engine/registry.hpp"
 #include "ludus/engine/rng.hpp"
+#include "ludus/rl/checkpoint_meta.hpp"
 
 namespace fs = std::filesystem;
 
@@ -22,6 +24,49 @@ void write(const fs::path& p, const std::vector<uint8_t>& bytes) {
   fs::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary)
       .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// fuzz_checkpoint: a metadata record (first byte odd) and the container around it (even).
+void write_checkpoint_seeds(const fs::path& dir) {
+  using ludus::rl::CheckpointMeta;
+  std::vector<std::pair<std::string, CheckpointMeta>> metas;
+  CheckpointMeta mlp;
+  mlp.env = "codeball";
+  mlp.game_yaml = "team_size: 1\nmicroticks: 20\n";
+  mlp.config_yaml = "env: codeball\nalgo: grpo\n";
+  mlp.algo = "grpo";
+  mlp.obs_dim = 48;
+  mlp.action_space = ludus::ActionSpace::discrete(18);
+  mlp.update = 120;
+  mlp.samples = 3'000'000;
+  mlp.rng = {1, 2, 3, 4};
+  metas.emplace_back("mlp_discrete", mlp);
+  CheckpointMeta entity = mlp;
+  entity.env = "codewars";
+  entity.algo = "ppo";
+  entity.network.arch = "entity";
+  entity.network.entity_count = 10;
+  entity.network.entity_features = 6;
+  entity.action_space = ludus::ActionSpace::multi_discrete({5, 9, 3});
+  entity.value_head = true;
+  entity.ratings = {{"swarm", 1210.5}, {"snapshot_0000100", 1003.0}};
+  entity.pool = {"league/snapshot_0000100.pt"};
+  metas.emplace_back("entity_multi", entity);
+  CheckpointMeta box = mlp;
+  box.env = "reach";
+  box.action_space = ludus::ActionSpace::box({-1.0f, -1.0f}, {1.0f, 1.0f});
+  box.best_eval = 0.625;
+  metas.emplace_back("box", box);
+  for (const auto& [name, meta] : metas) {
+    std::vector<uint8_t> record{1};
+    const auto bytes = ludus::rl::encode_checkpoint_meta(meta);
+    record.insert(record.end(), bytes.begin(), bytes.end());
+    write(dir / ("meta_" + name), record);
+    std::vector<uint8_t> file{0};
+    const auto container = ludus::rl::checkpoint_container(bytes);
+    file.insert(file.end(), container.begin(), container.end());
+    write(dir / ("file_" + name), file);
+  }
 }
 
 }  // namespace
@@ -61,5 +106,6 @@ int main(int argc, char** argv) {
       write(root / "fuzz_frame" / name, frame);
     }
   }
+  write_checkpoint_seeds(root / "fuzz_checkpoint");
   return 0;
 }

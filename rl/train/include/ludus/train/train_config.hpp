@@ -6,7 +6,7 @@
 #include <string>
 
 #include "ludus/engine/config.hpp"
-#include "ludus/rl/policy.hpp"
+#include "ludus/rl/network_options.hpp"
 
 namespace ludus::rl {
 
