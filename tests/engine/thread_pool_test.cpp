@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <utility>
 #include <vector>
 #include <stdexcept>
 
@@ -38,10 +39,14 @@ TEST(ThreadPool, RethrowsAndStaysUsable) {
 
 // Loops back to back (workers still spinning), and after pauses longer than the spin
 // (workers asleep on the condition variable), with items of uneven length: every index of
-// every loop runs exactly once and the caller returns only when all have run.
+// every loop runs exactly once and the caller returns only when all have run. 8 threads
+// are more than the cores here: workers that are not given a core take nothing, and a
+// worker that looks late must not take an index of the loop after (a worker holding a
+// loop's last ticket took an index past its end under the next loop's count, 1 run in
+// 8-35 with spin 0, before the caller closed the last loop's ticket first).
 TEST(ThreadPool, BackToBackLoopsAndLoopsAfterAPauseEachRunEveryIndexOnce) {
-  for (int threads : {2, 3}) {
-    ThreadPool pool(threads);
+  for (const auto& [threads, spin_us] : {std::pair{2, 50}, {3, 50}, {8, 50}, {2, 0}, {3, 0}, {8, 0}}) {
+    ThreadPool pool(threads, std::chrono::microseconds(spin_us));
     std::vector<std::atomic<int>> runs(48);
     for (int loop = 0; loop < 3000; ++loop) {
       const int n = 1 + loop % 48;
@@ -52,7 +57,7 @@ TEST(ThreadPool, BackToBackLoopsAndLoopsAfterAPauseEachRunEveryIndexOnce) {
       });
       for (int i = 0; i < n; ++i)
         ASSERT_EQ(runs[static_cast<size_t>(i)].load(), 1)
-            << "loop " << loop << ", index " << i << ", " << threads << " threads";
+            << "loop " << loop << ", index " << i << ", " << threads << " threads, spin " << spin_us << " us";
       if (loop % 500 == 499) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // workers fall asleep
     }
   }
