@@ -2,7 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <span>
 #include <fstream>
 
 #include "ludus/rl/checkpoint.hpp"
@@ -80,6 +82,35 @@ TEST_F(CheckpointTest, TruncatedCorruptedAndForeignFilesAreRefused) {
   put({'n', 'o', 'p', 'e'});
   EXPECT_THROW(load_checkpoint(path_), CheckpointError);
   EXPECT_THROW(load_checkpoint("/nonexistent/ckpt.pt"), CheckpointError);
+}
+
+// The torch-free layer (what the fuzz target reads): the metadata record keeps every
+// field, and every cut of it, of the container or of its payload is refused by name.
+TEST_F(CheckpointTest, MetadataRecordAndContainerRoundTripAndRefuseEveryCut) {
+  meta_.pool = {"league/snapshot_0000010.pt"};
+  meta_.best_eval = 0.625;
+  meta_.action_space = ActionSpace::multi_discrete({3, 5});
+  const auto record = encode_checkpoint_meta(meta_);
+  const auto back = decode_checkpoint_meta(record, "m.pt");
+  EXPECT_EQ(back.env, meta_.env);
+  EXPECT_EQ(back.action_space.nvec, meta_.action_space.nvec);
+  EXPECT_EQ(back.network.hidden, 16);
+  EXPECT_EQ(back.pool, meta_.pool);
+  EXPECT_EQ(back.best_eval, 0.625);
+  EXPECT_EQ(encode_checkpoint_meta(back), record);
+  for (size_t n = 0; n < record.size(); ++n) {
+    try {
+      decode_checkpoint_meta(std::span(record).first(n), "m.pt");
+      FAIL() << "a record cut to " << n << " of " << record.size() << " bytes was read";
+    } catch (const CheckpointError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("m.pt"));
+    }
+  }
+  const auto file = checkpoint_container(record);
+  const auto payload = checkpoint_payload(file, "f.pt");
+  EXPECT_TRUE(std::equal(payload.begin(), payload.end(), record.begin(), record.end()));
+  for (size_t n = 0; n < file.size(); ++n)
+    EXPECT_THROW(checkpoint_payload(std::span(file).first(n), "f.pt"), CheckpointError) << n;
 }
 
 TEST(PolicyNet, HeadsProduceValidDistributions) {
