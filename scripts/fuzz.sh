@@ -18,7 +18,7 @@ secs=${1:-30}
 # record (ludus::rl_meta); the torch archive inside is libtorch's, whose Debian headers
 # (1.13) do not compile under clang in C++20, and tests/rl/checkpoint_test.cpp mutates
 # whole checkpoints under GCC instead.
-all=(fuzz_replay fuzz_frame fuzz_game_config fuzz_load_state fuzz_checkpoint fuzz_train_config)
+all=(fuzz_replay fuzz_frame fuzz_game_config fuzz_load_state fuzz_checkpoint fuzz_train_config fuzz_metrics_csv)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 

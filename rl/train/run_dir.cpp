@@ -13,6 +13,7 @@
 #include "ludus/engine/config.hpp"
 #include "ludus/engine/version.hpp"
 #include "ludus/rl/checkpoint.hpp"
+#include "ludus/train/metrics_csv.hpp"
 
 namespace ludus::rl {
 
@@ -177,17 +178,18 @@ void Trainer::restore(const std::string& path) {
   im.pool = ckpt.meta.pool;
 
   if (!is_main()) return;
-  // Metrics after the checkpoint are recomputed: drop them.
+  // Metrics after the checkpoint are recomputed: drop them (and lines that cannot be read).
   const auto metrics = fs::path(run_dir_) / "metrics.csv";
-  std::ifstream in(metrics);
-  std::string line, kept;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (header || std::stoll(line.substr(0, line.find(','))) <= update_) kept += line + "\n";
-    header = false;
+  std::string text;
+  {
+    std::ifstream in(metrics, std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), {});
   }
-  in.close();
-  std::ofstream(metrics, std::ios::trunc) << kept;
+  const auto kept = metrics_through_update(text, update_);
+  if (!kept.unreadable.empty())
+    fmt::print(stderr, "ludus: warning: {}: dropped {} line(s) with no update number (first: line {})\n",
+               metrics.string(), kept.unreadable.size(), kept.unreadable.front());
+  std::ofstream(metrics, std::ios::trunc | std::ios::binary) << kept.text;
   fmt::print("resumed {} at update {} ({} steps)\n", path, update_, samples_);
 }
 
