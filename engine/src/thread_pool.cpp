@@ -59,19 +59,17 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-bool ThreadPool::run_items(uint32_t loop) {
-  bool took = false;
+void ThreadPool::run_items(uint32_t loop) {
   uint64_t t = ticket_.load(std::memory_order_acquire);
   for (;;) {
-    if (static_cast<uint32_t>(t >> 32) != loop) return took;
+    if (static_cast<uint32_t>(t >> 32) != loop) return;
     // The ticket of `loop` was seen, so count_ is that loop's or a later one's. A later
     // count is stored only after the loop's ticket was closed, so the exchange below then
     // fails: an index taken is always below its own loop's count.
     const int64_t count = count_.load(std::memory_order_acquire);
     const auto i = static_cast<int64_t>(t & 0xffffffffu);
-    if (i >= count) return took;
+    if (i >= count) return;
     if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acquire, std::memory_order_acquire)) continue;
-    took = true;
     try {
       (*fn_.load(std::memory_order_relaxed))(i);
     } catch (...) {
@@ -82,7 +80,7 @@ bool ThreadPool::run_items(uint32_t loop) {
       // The last item: wake the caller if it sleeps (under the lock, so it cannot miss it).
       { std::lock_guard lock(mu_); }
       done_cv_.notify_one();
-      return took;
+      return;
     }
     t = ticket_.load(std::memory_order_acquire);
   }

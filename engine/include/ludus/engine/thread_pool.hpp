@@ -35,8 +35,8 @@ class ThreadPool {
 
  private:
   void worker_loop();
-  // Runs items of loop `loop` until none is left to take; false if it took none.
-  bool run_items(uint32_t loop);
+  // Runs items of loop `loop` until none is left to take.
+  void run_items(uint32_t loop);
   void run_loop(int64_t count, const std::function<void(int64_t)>& fn);
 
   std::vector<std::thread> workers_;
