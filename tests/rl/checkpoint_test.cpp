@@ -113,6 +113,36 @@ TEST_F(CheckpointTest, MetadataRecordAndContainerRoundTripAndRefuseEveryCut) {
     EXPECT_THROW(checkpoint_payload(std::span(file).first(n), "f.pt"), CheckpointError) << n;
 }
 
+// libtorch's own archive reader behind a valid checksum (the part the clang fuzz target
+// cannot build): an archive cut anywhere, or replaced by foreign bytes, is refused with a
+// CheckpointError naming the file. (Bytes changed inside the archive with the checksum
+// recomputed can crash libtorch 1.13's TorchScript type parser: a tampered checkpoint is
+// as unsafe as any torch file; the checksum is what stops accidental damage.)
+TEST_F(CheckpointTest, CutOrForeignTorchArchivesBehindAValidChecksumAreRefused) {
+  save_checkpoint(path_, meta_, net_, [](torch::serialize::OutputArchive& a) { a.write("x", torch::ones({3})); });
+  const auto file = bytes();
+  const auto payload = checkpoint_payload(std::span(reinterpret_cast<const uint8_t*>(file.data()), file.size()), path_);
+  const std::vector<uint8_t> good(payload.begin(), payload.end());
+  Rng rng(7);
+  for (int k = 0; k < 200; ++k) {
+    std::vector<uint8_t> p;
+    if (k % 4 == 3) {
+      p.resize(1 + rng.next_u64() % 4096);  // foreign bytes
+      for (auto& c : p) c = static_cast<uint8_t>(rng.next_u64());
+    } else {
+      p.assign(good.begin(), good.begin() + static_cast<long>(rng.next_u64() % good.size()));  // cut
+    }
+    const auto damaged = checkpoint_container(p);
+    put(std::vector<char>(damaged.begin(), damaged.end()));
+    try {
+      load_checkpoint(path_);
+      FAIL() << "a " << (k % 4 == 3 ? "foreign" : "cut") << " archive of " << p.size() << " bytes was loaded";
+    } catch (const CheckpointError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(path_));
+    }
+  }
+}
+
 TEST(PolicyNet, HeadsProduceValidDistributions) {
   NetworkOptions no;
   no.hidden = 8;
