@@ -1,6 +1,8 @@
 // A small raster plotter: lines, bands, axes and stb_easy_font labels into an RGB buffer.
 #include "plot.hpp"
 
+#include "ludus/train/metrics_csv.hpp"
+
 #include <stb/stb_easy_font.h>
 #include <stb/stb_image_write.h>
 
@@ -159,47 +161,13 @@ void panel(Canvas& cv, int px, int py, int pw, int ph, const std::string& title,
   }
 }
 
-// A metrics.csv: its header's columns and its rows (cells as text; missing cells empty).
-struct Table {
-  std::map<std::string, size_t> col;
-  std::vector<std::vector<std::string>> rows;
-};
+using Table = rl::MetricsTable;
 
 Table read_metrics(const std::string& metrics_csv, std::initializer_list<std::string> need) {
-  std::ifstream in(metrics_csv);
+  std::ifstream in(metrics_csv, std::ios::binary);
   if (!in) throw std::runtime_error(metrics_csv + ": cannot open");
-  std::string line;
-  if (!std::getline(in, line)) throw std::runtime_error(metrics_csv + ": empty");
-  Table t;
-  {
-    std::stringstream ss(line);
-    std::string name;
-    for (size_t i = 0; std::getline(ss, name, ','); ++i) t.col[name] = i;
-  }
-  for (const auto& n : need)
-    if (!t.col.count(n)) throw std::runtime_error(metrics_csv + ": no column '" + n + "'");
-  for (size_t k = 2; std::getline(in, line); ++k) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) f.push_back(cell);
-    while (f.size() < t.col.size()) f.emplace_back();
-    for (const auto& n : need) {
-      std::string& v = f[t.col[n]];
-      if (v.empty()) continue;
-      try {
-        size_t used = 0;
-        const double d = std::stod(v, &used);
-        if (used != v.size()) throw std::invalid_argument(v);
-        if (!std::isfinite(d)) v.clear();  // nan / inf: a point left out, not an error
-      } catch (const std::exception&) {
-        throw std::runtime_error(metrics_csv + ":" + std::to_string(k) + ": column '" + n + "' is not a number: '" + v +
-                                 "'");
-      }
-    }
-    t.rows.push_back(std::move(f));
-  }
-  return t;
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  return rl::read_metrics_table(text, metrics_csv, need);
 }
 
 }  // namespace
