@@ -1,4 +1,4 @@
-// metrics.csv rows kept on --resume (see metrics_csv.hpp).
+// metrics.csv read back: the rows --resume keeps, and the table `ludus plot` reads.
 #include "ludus/train/metrics_csv.hpp"
 
 #include <charconv>
@@ -6,14 +6,34 @@
 #include <stdexcept>
 
 namespace ludus::rl {
+namespace {
+
+// The next line of `csv` (without its '\n'), removed from it.
+std::string_view take_line(std::string_view& csv) {
+  const size_t end = csv.find('\n');
+  const std::string_view line = csv.substr(0, end);
+  csv = end == std::string_view::npos ? std::string_view() : csv.substr(end + 1);
+  return line;
+}
+
+// The fields of one line split at commas (an empty line has one empty field).
+std::vector<std::string> split_fields(std::string_view line) {
+  std::vector<std::string> f;
+  for (;;) {
+    const size_t c = line.find(',');
+    f.emplace_back(line.substr(0, c));
+    if (c == std::string_view::npos) return f;
+    line.remove_prefix(c + 1);
+  }
+}
+
+}  // namespace
 
 KeptMetrics metrics_through_update(std::string_view csv, int64_t update) {
   KeptMetrics out;
   size_t line_no = 0;
   while (!csv.empty()) {
-    const size_t end = csv.find('\n');
-    const std::string_view line = csv.substr(0, end);
-    csv = end == std::string_view::npos ? std::string_view() : csv.substr(end + 1);
+    const std::string_view line = take_line(csv);
     ++line_no;
     if (line_no == 1) {
       out.text.append(line).push_back('\n');
@@ -31,29 +51,12 @@ KeptMetrics metrics_through_update(std::string_view csv, int64_t update) {
   return out;
 }
 
-namespace {
-
-// The fields of one line split at commas (an empty line has one empty field).
-std::vector<std::string> split_fields(std::string_view line) {
-  std::vector<std::string> f;
-  for (;;) {
-    const size_t c = line.find(',');
-    f.emplace_back(line.substr(0, c));
-    if (c == std::string_view::npos) return f;
-    line.remove_prefix(c + 1);
-  }
-}
-
-}  // namespace
-
 MetricsTable read_metrics_table(std::string_view csv, const std::string& name,
                                 std::initializer_list<std::string> need) {
   MetricsTable t;
   size_t line_no = 0, width = 0;
   while (!csv.empty()) {
-    const size_t end = csv.find('\n');
-    std::string_view line = csv.substr(0, end);
-    csv = end == std::string_view::npos ? std::string_view() : csv.substr(end + 1);
+    std::string_view line = take_line(csv);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     auto f = split_fields(line);
     if (++line_no == 1) {
