@@ -10,8 +10,6 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <map>
-#include <sstream>
 #include <stdexcept>
 #include <vector>
 

@@ -16,8 +16,8 @@ secs=${1:-30}
 [ $# -gt 0 ] && shift
 # Every target is torch-free: the checkpoint target reads the container and metadata
 # record (ludus::rl_meta); the torch archive inside is libtorch's, whose Debian headers
-# (1.13) do not compile under clang in C++20, and tests/rl/checkpoint_test.cpp mutates
-# whole checkpoints under GCC instead.
+# (1.13) do not compile under clang in C++20, and tests/rl/checkpoint_test.cpp feeds it
+# cut and foreign archives under GCC instead.
 all=(fuzz_replay fuzz_frame fuzz_game_config fuzz_load_state fuzz_checkpoint fuzz_train_config fuzz_metrics_csv)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")

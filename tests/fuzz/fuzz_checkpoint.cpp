@@ -4,7 +4,7 @@
 // CheckpointError; what is read must write back to the same bytes (the container) or to
 // a record that reads back the same (the metadata). The torch archive inside the payload
 // is libtorch's reader, which clang cannot build against Debian's headers:
-// tests/rl/checkpoint_test.cpp mutates whole checkpoints under GCC instead.
+// tests/rl/checkpoint_test.cpp feeds it cut and foreign archives under GCC instead.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
