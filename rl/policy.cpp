@@ -1,11 +1,50 @@
 // Policy networks and the action distributions their heads parameterize.
 #include "ludus/rl/policy.hpp"
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
 
+#include "ludus/rl/tanh.hpp"
+
 namespace ludus::rl {
+
+namespace {
+
+// y = tanh(x) for a contiguous CPU float tensor, split over torch's intra-op threads.
+torch::Tensor cpu_tanh(const torch::Tensor& x) {
+  auto y = torch::empty_like(x, torch::MemoryFormat::Contiguous);
+  const float* in = x.data_ptr<float>();
+  float* out = y.data_ptr<float>();
+  at::parallel_for(0, x.numel(), 1 << 15, [&](int64_t begin, int64_t end) { tanh_f32(in + begin, out + begin, end - begin); });
+  return y;
+}
+
+struct TanhFunction : torch::autograd::Function<TanhFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+    auto y = cpu_tanh(x);
+    ctx->save_for_backward({y});
+    return y;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad) {
+    const auto y = ctx->get_saved_variables()[0];
+    return {at::tanh_backward(grad[0], y)};
+  }
+};
+
+}  // namespace
+
+torch::Tensor tanh(const torch::Tensor& x) {
+  if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat || !x.is_contiguous())
+    return torch::tanh(x);
+  if (torch::GradMode::is_enabled() && x.requires_grad()) return TanhFunction::apply(x);
+  return cpu_tanh(x);
+}
+
+torch::Tensor TanhImpl::forward(const torch::Tensor& x) { return rl::tanh(x); }
 
 ActionHead::ActionHead(const ActionSpace& space) : kind(space.kind) {
   if (kind == SpaceKind::box) {
@@ -122,7 +161,7 @@ torch::nn::Sequential mlp(int64_t in, int64_t hidden, int layers, int64_t out) {
   int64_t width = in;
   for (int l = 0; l < layers; ++l) {
     seq->push_back(torch::nn::Linear(width, hidden));
-    seq->push_back(torch::nn::Tanh());
+    seq->push_back(Tanh());
     width = hidden;
   }
   if (out > 0) seq->push_back(torch::nn::Linear(width, out));

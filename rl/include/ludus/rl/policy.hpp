@@ -34,6 +34,15 @@ struct ActionHead {
               float* env_actions) const;
 };
 
+// The networks' activation module: ludus::rl::tanh (rl/tanh.hpp) in a Sequential.
+class TanhImpl : public torch::nn::Cloneable<TanhImpl> {
+ public:
+  void reset() override {}
+  torch::Tensor forward(const torch::Tensor& x);
+  void pretty_print(std::ostream& stream) const override { stream << "ludus::rl::Tanh()"; }
+};
+TORCH_MODULE(Tanh);
+
 class PolicyNetImpl : public torch::nn::Module {
  public:
   PolicyNetImpl(int64_t obs_dim, const ActionSpace& space, const NetworkOptions& options, bool value_head);
