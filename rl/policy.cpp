@@ -18,7 +18,8 @@ torch::Tensor cpu_tanh(const torch::Tensor& x) {
   auto y = torch::empty_like(x, torch::MemoryFormat::Contiguous);
   const float* in = x.data_ptr<float>();
   float* out = y.data_ptr<float>();
-  at::parallel_for(0, x.numel(), 1 << 15, [&](int64_t begin, int64_t end) { tanh_f32(in + begin, out + begin, end - begin); });
+  at::parallel_for(0, x.numel(), 1 << 15,
+                   [&](int64_t begin, int64_t end) { tanh_f32(in + begin, out + begin, end - begin); });
   return y;
 }
 
@@ -38,8 +39,7 @@ struct TanhFunction : torch::autograd::Function<TanhFunction> {
 }  // namespace
 
 torch::Tensor tanh(const torch::Tensor& x) {
-  if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat || !x.is_contiguous())
-    return torch::tanh(x);
+  if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat || !x.is_contiguous()) return torch::tanh(x);
   if (torch::GradMode::is_enabled() && x.requires_grad()) return TanhFunction::apply(x);
   return cpu_tanh(x);
 }

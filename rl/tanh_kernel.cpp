@@ -26,9 +26,9 @@ LUDUS_TANH_CLONES void tanh_f32(const float* __restrict x, float* __restrict y, 
     const float a2 = a * a;
     const float small =
         a + a * a2 * (-1.0f / 3.0f + a2 * (2.0f / 15.0f + a2 * (-17.0f / 315.0f + a2 * (62.0f / 2835.0f))));
-    const float clamped = a < 9.0f ? a : 9.0f;  // NaN too: keeps the integer conversion below defined
+    const float clamped = a < 9.0f ? a : 9.0f;        // NaN too: keeps the integer conversion below defined
     const float t = clamped * -2.88539008177792681f;  // -2 / ln 2: e = 2^t
-    const float k = (t + 12582912.0f) - 12582912.0f;   // round to the nearest integer (t is in [-26, 0])
+    const float k = (t + 12582912.0f) - 12582912.0f;  // round to the nearest integer (t is in [-26, 0])
     const float f = (t - k) * 0.693147180559945309f;
     float p = 1.0f / 5040.0f;
     p = p * f + 1.0f / 720.0f;

@@ -26,7 +26,7 @@ int64_t ulps(float a, float b) {
 TEST(TanhKernel, WithinThreeUlpOfTheTrueValueEverywhere) {
   std::vector<float> xs;
   for (float v = -12.0f; v <= 12.0f; v += 3e-4f) xs.push_back(v);  // both branches and the switch at 1/4
-  for (float v = 1e-30f; v < 2.0f; v *= 1.003f) {                    // small magnitudes, densely
+  for (float v = 1e-30f; v < 2.0f; v *= 1.003f) {                  // small magnitudes, densely
     xs.push_back(v);
     xs.push_back(-v);
   }
