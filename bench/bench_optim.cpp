@@ -1,6 +1,9 @@
 // Optimizer-core benchmarks: Muon vs AdamW steps, and Newton–Schulz msign vs its bare matmuls.
+// Also the networks' activation: ludus::rl::tanh against torch::tanh on a minibatch's
+// hidden activations.
 #include "ludus/rl/optim/msign.hpp"
 #include "ludus/rl/optim/muon.hpp"
+#include "ludus/rl/tanh.hpp"
 
 #include <benchmark/benchmark.h>
 #include <torch/cuda.h>
@@ -99,6 +102,26 @@ void msign_bare_matmuls(benchmark::State& state, Shape shape, torch::Device devi
   set_counters(state, shape);
 }
 
+// tanh over one learner minibatch's hidden activations (Codeball 1v1: 2,400 rows x 128),
+// forward only (the rollout and the decoupled objective's pass) or forward and backward.
+template <bool kOurs, bool kBackward>
+void tanh_activation(benchmark::State& state) {
+  const auto x = torch::randn({2400, 128}) * 2;
+  const auto grad = torch::randn({2400, 128});
+  for (auto _ : state) {
+    if constexpr (kBackward) {
+      auto in = x.detach().requires_grad_(true);
+      const auto y = kOurs ? ludus::rl::tanh(in) : torch::tanh(in);
+      y.backward(grad);
+      benchmark::DoNotOptimize(in.grad().data_ptr());
+    } else {
+      torch::NoGradGuard no_grad;
+      benchmark::DoNotOptimize((kOurs ? ludus::rl::tanh(x) : torch::tanh(x)).data_ptr());
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * x.numel());
+}
+
 // Built with a stream: GCC 12 reports a false -Wrestrict on `"/" + std::to_string(...)`.
 std::string benchmark_name(const char* what, Shape shape, const torch::Device& device) {
   std::ostringstream name;
@@ -107,6 +130,16 @@ std::string benchmark_name(const char* what, Shape shape, const torch::Device& d
 }
 
 void register_all(const torch::Device& device) {
+  if (!device.is_cuda()) {
+    benchmark::RegisterBenchmark("Tanh/torch/2400x128/cpu", tanh_activation<false, false>)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("Tanh/ludus/2400x128/cpu", tanh_activation<true, false>)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("TanhWithBackward/torch/2400x128/cpu", tanh_activation<false, true>)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("TanhWithBackward/ludus/2400x128/cpu", tanh_activation<true, true>)
+        ->Unit(benchmark::kMicrosecond);
+  }
   for (const auto shape : kShapes) {
     benchmark::RegisterBenchmark(benchmark_name("MuonStep", shape, device).c_str(), muon_step, shape, device)
         ->Unit(benchmark::kMicrosecond);
