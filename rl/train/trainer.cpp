@@ -28,9 +28,49 @@ namespace ludus::rl {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Each update allocates its rollout batch and the loss passes' tensors, megabytes each,
+// and frees them; the heap keeps the freed pages, and as games get longer the resident
+// size ratchets up to the largest update seen (the soak). Handing the free pages back
+// after every update keeps the resident size at what the next update needs, for 0.5-1.6%
+// of the training throughput (BENCHMARKS.md).
+void return_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
+// Within an update glibc's defaults hand memory back and fault it in again: tensors above
+// the mmap threshold (128 KiB until a freed one raises it) are mapped and unmapped one by
+// one, and the heap's top is trimmed as soon as 2x that threshold lies free, so the next
+// loss pass's megabyte buffers come back as fresh pages (page faults were 10% of the
+// learner's time in a Codeball 1v1 profile). Setting both thresholds above what an update
+// allocates keeps them in the heap during the update; return_free_memory() still hands
+// the free pages back once per update. Setting either alone is slower than neither (it
+// freezes the other at its default). Process-wide, and only with glibc; the environment's
+// MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ / GLIBC_TUNABLES, if set, win.
+void keep_update_memory() {
+#if defined(__GLIBC__)
+  static const bool done = [] {
+    const char* tunables = std::getenv("GLIBC_TUNABLES");
+    if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") ||
+        (tunables && std::strstr(tunables, "glibc.malloc.")))
+      return false;
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest value every 64-bit glibc accepts
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    return true;
+  }();
+  (void)done;
+#endif
+}
+
+}  // namespace
+
 Trainer::Trainer(const TrainConfig& config, std::shared_ptr<dist::Context> dist)
     : cfg_(config), dist_(dist ? std::move(dist) : dist::Context::create({}, {})), impl_(std::make_unique<Impl>()) {
   auto& im = *impl_;
+  keep_update_memory();
   set_compute_threads(cfg_.torch_threads);
   torch::manual_seed(cfg_.seed);
   if (cfg_.device == DeviceChoice::cuda && !torch::cuda::is_available())
@@ -389,48 +429,8 @@ UpdateStats Trainer::update() {
   return st;
 }
 
-namespace {
-
-// Each update allocates its rollout batch and the loss passes' tensors, megabytes each,
-// and frees them; the heap keeps the freed pages, and as games get longer the resident
-// size ratchets up to the largest update seen (the soak). Handing the free pages back
-// after every update keeps the resident size at what the next update needs, for 0.5-1.6%
-// of the training throughput (BENCHMARKS.md).
-void return_free_memory() {
-#if defined(__GLIBC__)
-  malloc_trim(0);
-#endif
-}
-
-// Within an update glibc's defaults hand memory back and fault it in again: tensors above
-// the mmap threshold (128 KiB until a freed one raises it) are mapped and unmapped one by
-// one, and the heap's top is trimmed as soon as 2x that threshold lies free, so the next
-// loss pass's megabyte buffers come back as fresh pages (page faults were 10% of the
-// learner's time in a Codeball 1v1 profile). Setting both thresholds above what an update
-// allocates keeps them in the heap during the update; return_free_memory() still hands
-// the free pages back once per update. Setting either alone is slower than neither (it
-// freezes the other at its default). Process-wide, and only with glibc; the environment's
-// MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ / GLIBC_TUNABLES, if set, win.
-void keep_update_memory() {
-#if defined(__GLIBC__)
-  static const bool done = [] {
-    const char* tunables = std::getenv("GLIBC_TUNABLES");
-    if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") ||
-        (tunables && std::strstr(tunables, "glibc.malloc.")))
-      return false;
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest value every 64-bit glibc accepts
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    return true;
-  }();
-  (void)done;
-#endif
-}
-
-}  // namespace
-
 void Trainer::train(const std::function<bool(const UpdateStats&)>& on_update) {
   auto& im = *impl_;
-  keep_update_memory();
   const auto ckpt_dir = fs::path(run_dir_) / "checkpoints";
   if (is_main()) fs::create_directories(ckpt_dir);
   auto budget_left = [&](const UpdateStats& s) {
