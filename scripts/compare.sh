@@ -178,7 +178,7 @@ head_opp=${opponents%% *}
         s50 = k ? ms(st, k) "M" : "-"
         if (never) s50 = s50 sprintf(" (%d of %d never)", never, n)
         printf " %s | %.2fM |\n", s50, steps / 1e6
-      }' "$results"
+      }' < <(tail -n +2 "$results" | sort -s -t, -k2,2n)  # per seed in seed order, however the runs finished
   done
 } > "$out/table.md"
 # The training evaluations of every variant, its seeds averaged, on one panel.
