@@ -52,16 +52,12 @@ void return_free_memory() {
 // MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ / GLIBC_TUNABLES, if set, win.
 void keep_update_memory() {
 #if defined(__GLIBC__)
-  static const bool done = [] {
-    const char* tunables = std::getenv("GLIBC_TUNABLES");
-    if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") ||
-        (tunables && std::strstr(tunables, "glibc.malloc.")))
-      return false;
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest value every 64-bit glibc accepts
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    return true;
-  }();
-  (void)done;
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") ||
+      (tunables && std::strstr(tunables, "glibc.malloc.")))
+    return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest value every 64-bit glibc accepts
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
 }
 
