@@ -101,6 +101,35 @@ void bench_env(const std::string& name, const ConfigTree& game, double seconds, 
         num_envs, threads, k_dec, rate, rate / s.tick_rate_hz);
     if (threads == 1) ticks_per_env = env_ticks / num_envs, vec_rate_1 = rate;
   }
+  // 2 threads against 1 where the host's speed wanders (a shared VM): the two VecEnvs
+  // (same seeds) take turns of about 20 ms, so a slow spell falls on both alike.
+  {
+    std::vector<std::unique_ptr<VecEnv>> vecs;
+    for (int threads : {1, 2}) {
+      std::vector<std::unique_ptr<Env>> envs;
+      for (int i = 0; i < num_envs; ++i) envs.push_back(entry.create(game));
+      vecs.push_back(std::make_unique<VecEnv>(std::move(envs), threads));
+      vecs.back()->reset(1);
+    }
+    double spent[2] = {0, 0};
+    int64_t done[2] = {0, 0};
+    while (spent[0] + spent[1] < 2 * seconds) {
+      for (int k = 0; k < 2; ++k) {
+        VecEnv& vec = *vecs[static_cast<size_t>(k)];
+        const auto t1 = Clock::now();
+        do {
+          random_actions(s.action_space, rng, vec.actions(), static_cast<int64_t>(num_envs) * s.num_agents);
+          done[k] += vec.step_to_decision();
+        } while (seconds_since(t1) < 0.02);
+        spent[k] += seconds_since(t1);
+      }
+    }
+    const double r1 = static_cast<double>(done[0]) / spent[0], r2 = static_cast<double>(done[1]) / spent[1];
+    fmt::print(
+        "  the same, 1 and 2 threads taking turns of 20 ms ({:.1f} s each): {:.0f} and {:.0f} env-ticks/s, 2 "
+        "threads / 1: {:.2f}x\n",
+        spent[0], r1, r2, r2 / r1);
+  }
   // The lone env above plays its games from the start for the whole measurement, while
   // each of the VecEnv's games gets 1 / num_envs of it: for long games (Codewars full) the
   // two see different stretches of play, which cost differently per tick. Here the

@@ -2,6 +2,7 @@
 #include "ludus/engine/vec_env.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -29,7 +30,6 @@ VecEnv::VecEnv(std::vector<std::unique_ptr<Env>> envs, int num_threads) : envs_(
   finished_.assign(n, MatchResult{});
   base_seed_.assign(n, 0);
   reset_rewards_.assign(rewards_.size(), 0.0f);
-  reward_sums_.assign(rewards_.size(), 0.0f);
   ticks_.assign(n, 0);
   reset_flags_.assign(2 * n, 0);
 }
@@ -61,11 +61,10 @@ void VecEnv::observe(int i) {
   envs_[u]->observe(obs_.data() + u * static_cast<size_t>(obs_stride_));
 }
 
-bool VecEnv::step_one(size_t u) {
-  float* obs = obs_.data() + u * static_cast<size_t>(obs_stride_);
-  StepView v = view(u, obs);
+bool VecEnv::step_one(size_t u, const StepView& v) {
+  float* obs = v.obs;
   envs_[u]->step(actions_.data() + u * static_cast<size_t>(act_stride_), v);
-  if (!terminated_[u] && !truncated_[u]) return false;
+  if (!*v.terminated && !*v.truncated) return false;
   std::copy(obs, obs + obs_stride_, final_obs_.data() + u * static_cast<size_t>(obs_stride_));
   const int64_t k = ++episode_[u];
   finished_[u] = envs_[u]->result();
@@ -78,7 +77,10 @@ bool VecEnv::step_one(size_t u) {
 }
 
 void VecEnv::step() {
-  pool_.parallel_for(num_envs(), [&](int64_t i) { step_one(static_cast<size_t>(i)); });
+  pool_.parallel_for(num_envs(), [&](int64_t i) {
+    const auto u = static_cast<size_t>(i);
+    step_one(u, view(u, obs_.data() + u * static_cast<size_t>(obs_stride_)));
+  });
 }
 
 int64_t VecEnv::step_to_decision(const BeforeTick& before_tick) {
@@ -94,23 +96,39 @@ int64_t VecEnv::step_ticks(int64_t ticks, const BeforeTick& before_tick, const u
 int64_t VecEnv::step_many(int64_t max_ticks, int interval, const BeforeTick& before_tick, const uint8_t* skip) {
   pool_.parallel_for(num_envs(), [&](int64_t i) {
     const auto u = static_cast<size_t>(i);
-    float* sum = reward_sums_.data() + u * static_cast<size_t>(agents_);
-    const float* reward = rewards_.data() + u * static_cast<size_t>(agents_);
-    std::fill(sum, sum + agents_, 0.0f);
-    int64_t t = 0;
+    float* shared = rewards_.data() + u * static_cast<size_t>(agents_);
     if (skip && skip[u]) {
+      std::fill(shared, shared + agents_, 0.0f);
       terminated_[u] = truncated_[u] = 0;
-    } else {
-      for (;;) {
-        if (before_tick)
-          before_tick(static_cast<int>(i), static_cast<int>(t), actions_.data() + u * static_cast<size_t>(act_stride_));
-        const bool ended = step_one(u);
-        ++t;
-        for (int64_t a = 0; a < agents_; ++a) sum[a] += reward[a];
-        if (ended || t >= max_ticks || (interval > 0 && envs_[u]->tick() % interval == 0)) break;
-      }
+      ticks_[u] = 0;
+      return;
     }
-    std::copy(sum, sum + agents_, rewards_.data() + u * static_cast<size_t>(agents_));
+    // The env writes each tick's rewards and end flags to this thread's stack, and the
+    // shared arrays get the sums and the last flags once, at the end: neighbouring envs'
+    // slots share cache lines, and a write per tick from both threads sent those lines back
+    // and forth between the cores. The scratch starts as the shared slots stand, so an env
+    // sees exactly what it saw when it wrote there.
+    constexpr int64_t kOnStack = 32;
+    std::array<float, 2 * kOnStack> stack{};
+    std::vector<float> heap;
+    float* reward = agents_ <= kOnStack ? stack.data() : (heap.resize(2 * static_cast<size_t>(agents_)), heap.data());
+    float* sum = reward + agents_;
+    std::copy(shared, shared + agents_, reward);
+    std::fill(sum, sum + agents_, 0.0f);
+    uint8_t terminated = terminated_[u], truncated = truncated_[u];
+    const StepView v{obs_.data() + u * static_cast<size_t>(obs_stride_), reward, &terminated, &truncated};
+    int64_t t = 0;
+    for (;;) {
+      if (before_tick)
+        before_tick(static_cast<int>(i), static_cast<int>(t), actions_.data() + u * static_cast<size_t>(act_stride_));
+      const bool ended = step_one(u, v);
+      ++t;
+      for (int64_t a = 0; a < agents_; ++a) sum[a] += reward[a];
+      if (ended || t >= max_ticks || (interval > 0 && envs_[u]->tick() % interval == 0)) break;
+    }
+    std::copy(sum, sum + agents_, shared);
+    terminated_[u] = terminated;
+    truncated_[u] = truncated;
     ticks_[u] = t;
   });
   int64_t total = 0;

@@ -24,13 +24,17 @@ TEST(ThreadPool, RunsEveryIndexOnce) {
   }
 }
 
+// An item that throws does not stop the others, and the first exception reaches the caller.
 TEST(ThreadPool, RethrowsAndStaysUsable) {
   ThreadPool pool(3);
+  std::atomic<int> ran{0};
   EXPECT_THROW(pool.parallel_for(10,
-                                 [](int64_t i) {
-                                   if (i == 5) throw std::runtime_error("boom");
+                                 [&](int64_t i) {
+                                   ran++;
+                                   if (i == 0 || i == 5) throw std::runtime_error("boom");
                                  }),
                std::runtime_error);
+  EXPECT_EQ(ran.load(), 10);
   std::atomic<int> n{0};
   pool.parallel_for(10, [&](int64_t) { n++; });
   EXPECT_EQ(n.load(), 10);

@@ -66,8 +66,9 @@ class VecEnv {
 
  private:
   StepView view(size_t i, float* obs);
-  // One tick of env u; auto-resets it when the episode ends. Returns whether it ended.
-  bool step_one(size_t u);
+  // One tick of env u, its rewards and end flags written to `v`; auto-resets it when the
+  // episode ends. Returns whether it ended.
+  bool step_one(size_t u, const StepView& v);
   // Each env not skipped steps until its episode ends, `max_ticks` ticks have passed or
   // its tick is a multiple of `interval`; rewards summed. Returns the ticks stepped.
   int64_t step_many(int64_t max_ticks, int interval, const BeforeTick& before_tick, const uint8_t* skip);
@@ -80,7 +81,7 @@ class VecEnv {
   std::vector<uint8_t> terminated_, truncated_;
   std::vector<int64_t> episode_;
   std::vector<MatchResult> finished_;
-  std::vector<float> reset_rewards_, reward_sums_;
+  std::vector<float> reset_rewards_;
   std::vector<int64_t> ticks_;
   std::vector<uint8_t> reset_flags_;
 };
