@@ -37,6 +37,14 @@ void bench_env(const std::string& name, const ConfigTree& game, double seconds, 
   const EnvEntry& entry = EnvRegistry::global().get(name);
   auto env = entry.create(game);
   const EnvSpec& s = env->spec();
+  // num_envs games of this kind in a VecEnv on `threads` threads, reset with seed 1.
+  const auto make_vec = [&](int threads) {
+    std::vector<std::unique_ptr<Env>> envs;
+    for (int i = 0; i < num_envs; ++i) envs.push_back(entry.create(game));
+    auto vec = std::make_unique<VecEnv>(std::move(envs), threads);
+    vec->reset(1);
+    return vec;
+  };
   fmt::print("bench env {} ({}), random actions, {:g} s per measurement, {} hardware threads\n", name, s.describe(),
              seconds, std::thread::hardware_concurrency());
   std::vector<float> obs(static_cast<size_t>(s.num_agents * s.obs_dim())), rew(static_cast<size_t>(s.num_agents)),
@@ -63,10 +71,8 @@ void bench_env(const std::string& name, const ConfigTree& game, double seconds, 
   fmt::print("  single env, 1 thread: {:.0f} ticks/s = {:.1f} game-seconds/s = {:.0f} agent-steps/s\n", tps,
              tps / s.tick_rate_hz, tps * s.num_agents);
   for (int threads : {1, 2}) {
-    std::vector<std::unique_ptr<Env>> envs;
-    for (int i = 0; i < num_envs; ++i) envs.push_back(entry.create(game));
-    VecEnv vec(std::move(envs), threads);
-    vec.reset(1);
+    const auto vec_owner = make_vec(threads);
+    VecEnv& vec = *vec_owner;
     int64_t steps = 0;
     const auto t1 = Clock::now();
     while (seconds_since(t1) < seconds) {
@@ -84,10 +90,8 @@ void bench_env(const std::string& name, const ConfigTree& game, double seconds, 
   int64_t ticks_per_env = 0;
   double vec_rate_1 = 0;
   for (int threads : {1, 2}) {
-    std::vector<std::unique_ptr<Env>> envs;
-    for (int i = 0; i < num_envs; ++i) envs.push_back(entry.create(game));
-    VecEnv vec(std::move(envs), threads);
-    vec.reset(1);
+    const auto vec_owner = make_vec(threads);
+    VecEnv& vec = *vec_owner;
     int64_t env_ticks = 0;
     const auto t1 = Clock::now();
     while (seconds_since(t1) < seconds) {
@@ -104,18 +108,12 @@ void bench_env(const std::string& name, const ConfigTree& game, double seconds, 
   // 2 threads against 1 where the host's speed wanders (a shared VM): the two VecEnvs
   // (same seeds) take turns of about 20 ms, so a slow spell falls on both alike.
   {
-    std::vector<std::unique_ptr<VecEnv>> vecs;
-    for (int threads : {1, 2}) {
-      std::vector<std::unique_ptr<Env>> envs;
-      for (int i = 0; i < num_envs; ++i) envs.push_back(entry.create(game));
-      vecs.push_back(std::make_unique<VecEnv>(std::move(envs), threads));
-      vecs.back()->reset(1);
-    }
+    const std::unique_ptr<VecEnv> vecs[2] = {make_vec(1), make_vec(2)};
     double spent[2] = {0, 0};
     int64_t done[2] = {0, 0};
     while (spent[0] + spent[1] < 2 * seconds) {
       for (int k = 0; k < 2; ++k) {
-        VecEnv& vec = *vecs[static_cast<size_t>(k)];
+        VecEnv& vec = *vecs[k];
         const auto t1 = Clock::now();
         do {
           random_actions(s.action_space, rng, vec.actions(), static_cast<int64_t>(num_envs) * s.num_agents);
